@@ -1,0 +1,24 @@
+"""kxla — Keras-style models compiled through a typed IR to one jitted JAX/XLA function.
+
+    import kxla
+    model = kxla.Sequential([kxla.layers.Dense(32, activation="relu", input_shape=(784,)),
+                             kxla.layers.Dense(10, activation="softmax")])
+    print(model.to_ir())                       # the IR
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=5)
+
+The flow is one-way: model code -> ``kxla.ir`` graph -> ``kxla.passes`` ->
+``kxla.lower`` -> ``jax.jit`` -> XLA.
+"""
+from . import config, ir, ops
+from . import activations, constraints, initializers, regularizers
+from . import layers, losses, metrics, optimizers, callbacks, utils, datasets
+from .lowering import lower
+from .models import Input, Model, Sequential
+from .ops import KerasTensor, Variable
+from .layers import Layer
+
+__version__ = "0.1.0"
+__all__ = ["config", "ir", "ops", "activations", "constraints", "initializers", "regularizers", "layers",
+           "losses", "metrics", "optimizers", "callbacks", "utils", "lower", "Input", "Model",
+           "Sequential", "KerasTensor", "Variable", "Layer"]

@@ -1,0 +1,65 @@
+"""``Callback`` (Keras 3 hooks) and ``CallbackList``, which fans each hook out to many callbacks."""
+from __future__ import annotations
+
+
+class Callback:
+    """Base class: override any ``on_*`` hook; ``self.model`` and ``self.params`` are set by fit."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): pass
+    def on_train_end(self, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None): pass
+    def on_train_batch_end(self, batch, logs=None): pass
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
+
+
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
+                "on_test_batch_end", "on_predict_batch_begin", "on_predict_batch_end")
+
+
+def overrides(callback, hook: str) -> bool:
+    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
+
+
+class CallbackList:
+    """Calls each hook on every callback in order; knows which batch hooks anyone listens to."""
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks)
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.set_params(params)
+        self.batch_listeners = {hook: [cb for cb in self.callbacks if overrides(cb, hook)]
+                                for hook in _BATCH_HOOKS}
+
+    def wants(self, hook: str) -> bool:
+        """Whether any callback overrides batch hook ``hook`` (else fit skips building its logs)."""
+        return bool(self.batch_listeners[hook])
+
+    def call(self, hook: str, *args):
+        targets = self.batch_listeners.get(hook, self.callbacks)
+        for cb in targets:
+            getattr(cb, hook)(*args)
+
+    def __getattr__(self, hook):
+        if hook.startswith("on_"):
+            return lambda *args: self.call(hook, *args)
+        raise AttributeError(hook)

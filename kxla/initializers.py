@@ -1,0 +1,230 @@
+"""Weight initializers with Keras 3 names and distributions; they draw with numpy (no device work).
+
+Each initializer is called as ``init(shape, dtype) -> np.ndarray``. Fan-in and
+fan-out follow Keras: for a kernel ``(..., in, out)`` the receptive field is
+the product of the leading dims.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .utils.lookup import resolve
+from .utils.random import numpy_rng
+
+
+def _fans(shape):
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+class Initializer:
+    """Base class: subclasses implement ``__call__(shape, dtype)`` and ``get_config``."""
+
+    name = "initializer"
+
+    def __call__(self, shape, dtype="float32"):
+        raise TypeError(f"{type(self).__name__} must implement __call__(shape, dtype)")
+
+    def get_config(self) -> dict:
+        return {}
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.get_config()})"
+
+
+class Constant(Initializer):
+    name = "constant"
+
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype="float32"):
+        return np.full(shape, self.value, dtype=dtype)
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class Zeros(Constant):
+    name = "zeros"
+
+    def __init__(self):
+        super().__init__(0.0)
+
+    def get_config(self):
+        return {}
+
+
+class Ones(Constant):
+    name = "ones"
+
+    def __init__(self):
+        super().__init__(1.0)
+
+    def get_config(self):
+        return {}
+
+
+class RandomNormal(Initializer):
+    name = "random_normal"
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev, self.seed = mean, stddev, seed
+
+    def _rng(self):
+        return np.random.default_rng(self.seed) if self.seed is not None else numpy_rng()
+
+    def __call__(self, shape, dtype="float32"):
+        return self._rng().normal(self.mean, self.stddev, size=shape).astype(dtype)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(RandomNormal):
+    name = "random_uniform"
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.minval, self.maxval, self.seed = minval, maxval, seed
+
+    def __call__(self, shape, dtype="float32"):
+        return self._rng().uniform(self.minval, self.maxval, size=shape).astype(dtype)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+class TruncatedNormal(RandomNormal):
+    name = "truncated_normal"
+
+    def __call__(self, shape, dtype="float32"):
+        rng = self._rng()
+        out = rng.normal(size=shape)
+        bad = np.abs(out) > 2
+        while bad.any():                      # resample outside two standard deviations
+            out[bad] = rng.normal(size=int(bad.sum()))
+            bad = np.abs(out) > 2
+        return (self.mean + self.stddev * out).astype(dtype)
+
+
+class VarianceScaling(RandomNormal):
+    name = "variance_scaling"
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"mode must be fan_in, fan_out or fan_avg, got {mode!r}")
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError(f"distribution must be truncated_normal, untruncated_normal or uniform, "
+                             f"got {distribution!r}")
+        self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+
+    def __call__(self, shape, dtype="float32"):
+        fan_in, fan_out = _fans(tuple(shape))
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        scale = self.scale / max(1.0, n)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            return self._rng().uniform(-limit, limit, size=shape).astype(dtype)
+        if self.distribution == "untruncated_normal":
+            return self._rng().normal(0.0, math.sqrt(scale), size=shape).astype(dtype)
+        stddev = math.sqrt(scale) / 0.87962566103423978   # std of a unit normal truncated at 2
+        return TruncatedNormal(0.0, stddev, self.seed)(shape, dtype)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+
+
+def _preset(cls_name, scale, mode, distribution):
+    class Preset(VarianceScaling):
+        name = cls_name
+
+        def __init__(self, seed=None):
+            super().__init__(scale, mode, distribution, seed)
+
+        def get_config(self):
+            return {"seed": self.seed}
+    Preset.__name__ = Preset.__qualname__ = "".join(p.capitalize() for p in cls_name.split("_"))
+    return Preset
+
+
+GlorotUniform = _preset("glorot_uniform", 1.0, "fan_avg", "uniform")
+GlorotNormal = _preset("glorot_normal", 1.0, "fan_avg", "truncated_normal")
+HeUniform = _preset("he_uniform", 2.0, "fan_in", "uniform")
+HeNormal = _preset("he_normal", 2.0, "fan_in", "truncated_normal")
+LecunUniform = _preset("lecun_uniform", 1.0, "fan_in", "uniform")
+LecunNormal = _preset("lecun_normal", 1.0, "fan_in", "truncated_normal")
+
+
+class Orthogonal(RandomNormal):
+    name = "orthogonal"
+
+    def __init__(self, gain=1.0, seed=None):
+        self.gain, self.seed = gain, seed
+
+    def __call__(self, shape, dtype="float32"):
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal initializer needs a shape of rank >= 2, got {tuple(shape)}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = self._rng().normal(size=(max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q[:rows, :cols]).reshape(shape).astype(dtype)
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+class Identity(Initializer):
+    name = "identity"
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype="float32"):
+        if len(shape) != 2:
+            raise ValueError(f"Identity initializer needs a 2D shape, got {tuple(shape)}")
+        return (self.gain * np.eye(*shape)).astype(dtype)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+_ALL = {c.name: c for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
+                            VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
+                            LecunUniform, LecunNormal, Orthogonal, Identity)}
+
+
+def get(identifier) -> Initializer:
+    """Resolve a name, a ``{"class_name", "config"}`` dict, an Initializer or a callable."""
+    if isinstance(identifier, Initializer) or (callable(identifier) and not isinstance(identifier, type)):
+        return identifier
+    if isinstance(identifier, str):
+        return resolve("initializer", identifier, _ALL)()
+    if isinstance(identifier, dict):
+        cls = resolve("initializer", snake(identifier["class_name"]), _ALL)
+        return cls(**identifier.get("config", {}))
+    raise ValueError(f"Could not interpret initializer {identifier!r}")
+
+
+def snake(name: str) -> str:
+    from .utils.lookup import snake_case
+    return snake_case(name)
+
+
+def serialize(init) -> dict:
+    return {"class_name": type(init).__name__, "config": init.get_config()} \
+        if isinstance(init, Initializer) else {"class_name": "custom", "config": {}}
+
+
+def name_of(init) -> str:
+    return getattr(init, "name", None) or getattr(init, "__name__", "custom")

@@ -1,0 +1,249 @@
+"""Reads IR text (as written by ``kxla.ir.printer``) back into a ``Graph``.
+
+``str(parse(str(g))) == str(g)`` for every graph. Syntax errors raise
+``IRSyntaxError`` with the line and column. The parser does not consult the op
+registry; ``graph.verify()`` does.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from .graph import Graph, Node, Value
+from .types import DTYPE_LONG, TensorType
+
+
+class IRSyntaxError(ValueError):
+    """IR text that does not follow the grammar."""
+
+
+_TOKEN = re.compile(r"""
+    (?P<ws>[ \t\r]+)
+  | (?P<nl>\n)
+  | (?P<comment>//[^\n]*)
+  | (?P<value>%[\w.\-/$]+)
+  | (?P<symbol>@[\w.\-/$]+)
+  | (?P<string>"(?:[^"\\]|\\.)*")
+  | (?P<number>-?(?:inf|nan|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)(?![\w]))
+  | (?P<ident>[A-Za-z_][\w.]*)
+  | (?P<punct>[(){}\[\],:=?])
+""", re.VERBOSE)
+
+
+def _tokenize(text: str):
+    pos, line, col0 = 0, 1, 0
+    tokens = []
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            raise IRSyntaxError(f"line {line}, column {pos - col0 + 1}: unexpected character {text[pos]!r}")
+        kind = m.lastgroup
+        if kind == "nl":
+            tokens.append(("nl", "\n", line, pos - col0 + 1))
+            line, col0 = line + 1, m.end()
+        elif kind != "ws":
+            tokens.append((kind, m.group(), line, pos - col0 + 1))
+        pos = m.end()
+    tokens.append(("eof", "", line, pos - col0 + 1))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.toks = _tokenize(text)
+        self.i = 0
+        self.env: dict[str, Value] = {}
+
+    # -- token helpers ---------------------------------------------------
+    def peek(self, skip_nl=True):
+        j = self.i
+        while skip_nl and self.toks[j][0] in ("nl", "comment"):
+            j += 1
+        return self.toks[j]
+
+    def next(self, skip_nl=True):
+        while skip_nl and self.toks[self.i][0] in ("nl", "comment"):
+            self.i += 1
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def error(self, tok, msg):
+        raise IRSyntaxError(f"line {tok[2]}, column {tok[3]}: {msg}, found {tok[1]!r}")
+
+    def expect(self, text, skip_nl=True):
+        tok = self.next(skip_nl)
+        if tok[1] != text:
+            self.error(tok, f"expected {text!r}")
+        return tok
+
+    def accept(self, text):
+        if self.peek()[1] == text:
+            self.next()
+            return True
+        return False
+
+    # -- grammar ---------------------------------------------------------
+    def type_(self) -> TensorType:
+        tok = self.next()
+        if tok[0] != "ident" or tok[1] not in DTYPE_LONG:
+            self.error(tok, f"expected a dtype ({', '.join(DTYPE_LONG)})")
+        self.expect("[")
+        dims = []
+        while not self.accept("]"):
+            if dims:
+                self.expect(",")
+            t = self.next()
+            if t[1] == "?":
+                dims.append(None)
+            elif t[0] == "number" and t[1].isdigit():
+                dims.append(int(t[1]))
+            else:
+                self.error(t, "expected a dimension (integer or ?)")
+        return TensorType(tuple(dims), DTYPE_LONG[tok[1]])
+
+    def attr_value(self):
+        tok = self.next()
+        kind, text = tok[0], tok[1]
+        if text == "[":
+            items = []
+            while not self.accept("]"):
+                if items:
+                    self.expect(",")
+                items.append(self.attr_value())
+            return items
+        if kind == "string":
+            return json.loads(text)
+        if kind == "number":
+            if re.fullmatch(r"-?\d+", text):
+                return int(text)
+            return float(text)
+        if kind == "ident" and text in ("true", "false", "none"):
+            return {"true": True, "false": False, "none": None}[text]
+        self.error(tok, "expected an attribute value")
+
+    def attrs(self) -> dict:
+        out = {}
+        if not self.accept("{"):
+            return out
+        while not self.accept("}"):
+            if out:
+                self.expect(",")
+            key = self.next()
+            if key[0] != "ident":
+                self.error(key, "expected an attribute name")
+            self.expect("=")
+            out[key[1]] = self.attr_value()
+        return out
+
+    def define(self, tok, value: Value):
+        name = tok[1][1:]
+        if name in self.env:
+            self.error(tok, f"value %{name} is defined twice")
+        self.env[name] = value
+
+    def use(self) -> Value:
+        tok = self.next()
+        if tok[0] != "value":
+            self.error(tok, "expected a value (%name)")
+        try:
+            return self.env[tok[1][1:]]
+        except KeyError:
+            self.error(tok, f"use of undefined value {tok[1]}")
+
+    def arg_list(self, kind: str) -> list[Value]:
+        self.expect("(")
+        out = []
+        while not self.accept(")"):
+            if out:
+                self.expect(",")
+            tok = self.next()
+            if tok[0] != "value":
+                self.error(tok, "expected an argument (%name)")
+            self.expect(":")
+            v = Value(self.type_(), name=tok[1][1:], kind=kind)
+            v.attrs = self.attrs()
+            self.define(tok, v)
+            out.append(v)
+        return out
+
+    def graph(self) -> Graph:
+        tok = self.next()
+        if tok[1] != "graph":
+            self.error(tok, "expected 'graph'")
+        sym = self.next()
+        if sym[0] != "symbol":
+            self.error(sym, "expected a graph name (@name)")
+        g = Graph(sym[1][1:])
+        g.inputs = self.arg_list("input")
+        if self.peek()[1] == "params":
+            self.next()
+            g.params = self.arg_list("param")
+        if self.peek()[1] == "state":
+            self.next()
+            g.state = self.arg_list("state")
+        self.expect("{")
+        while True:
+            tok = self.peek()
+            if tok[1] == "return":
+                self.next()
+                g.outputs = [self.use()]
+                while self.peek(skip_nl=False)[1] == ",":
+                    self.next()
+                    g.outputs.append(self.use())
+                break
+            g.nodes.append(self.node())
+        while self.peek()[1] == "update":
+            self.next()
+            state = self.use()
+            if state.kind != "state":
+                self.error(self.toks[self.i - 1], "update target must be a state value")
+            self.expect("=")
+            g.updates.append((state, self.use()))
+        self.expect("}")
+        end = self.next()
+        if end[0] != "eof":
+            self.error(end, "expected end of text")
+        return g
+
+    def node(self) -> Node:
+        result_toks = []
+        while True:
+            tok = self.next()
+            if tok[0] != "value":
+                self.error(tok, "expected a result (%name) or 'return'")
+            result_toks.append(tok)
+            if not self.accept(","):
+                break
+        self.expect("=")
+        op = self.next()
+        if op[0] != "ident":
+            self.error(op, "expected an op name")
+        self.expect("(")
+        inputs = []
+        while not self.accept(")"):
+            if inputs:
+                self.expect(",")
+            inputs.append(self.use())
+        attrs = self.attrs()
+        self.expect(":")
+        types = [self.type_()]
+        while self.peek(skip_nl=False)[1] == ",":
+            self.next()
+            types.append(self.type_())
+        if len(types) != len(result_toks):
+            self.error(op, f"{len(result_toks)} result(s) but {len(types)} type(s)")
+        layer = None
+        nxt = self.toks[self.i]
+        if nxt[0] == "comment":
+            layer = nxt[1][2:].strip() or None
+            self.i += 1
+        node = Node(op[1], inputs, attrs, types, layer=layer)
+        for tok, r in zip(result_toks, node.results):
+            self.define(tok, r)
+        return node
+
+
+def parse(text: str) -> Graph:
+    """Parse IR text into a Graph (raises IRSyntaxError on malformed text)."""
+    return _Parser(text).graph()

@@ -1,0 +1,136 @@
+"""The op table the IR is checked against: each op's attribute schema, shape rule and layout.
+
+This module holds metadata only (no jax). ``kxla.ops`` fills it: each op is
+defined once there with ``kxla.ops.defop``, which also attaches the JAX
+lowering rule to the same ``OpDef``. The verifier and the passes read this
+table; they never import jax.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .types import TensorType
+
+REQUIRED = object()
+
+# How an op reacts to a change of data layout (see passes/convert_layout.py):
+#   "agnostic"  - elementwise: the result has the layout of its inputs.
+#   "axis"      - carries axis attributes; ``remap_axes(attrs, perm)`` rewrites them.
+#   "sensitive" - carries a ``data_format`` attribute; the layout pass sets it.
+#   "opaque"    - fixed meaning of dimensions (reshape, matmul, ...): a layout barrier.
+LAYOUTS = ("agnostic", "axis", "sensitive", "opaque")
+
+_ATTR_KINDS = {
+    "int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
+    "ints": (list,), "floats": (list,), "any": (object,), "optional_int": (int, type(None)),
+    "optional_ints": (list, type(None)), "optional_str": (str, type(None)),
+    "optional_float": (int, float, type(None)), "array": (list, int, float, bool),
+}
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute in an op schema: its kind (see ``_ATTR_KINDS``), default and allowed values."""
+
+    kind: str
+    default: Any = REQUIRED
+    choices: tuple | None = None
+
+    def check(self, op: str, name: str, value) -> None:
+        allowed = _ATTR_KINDS[self.kind]
+        if isinstance(value, bool) and self.kind not in ("bool", "any", "array"):
+            raise TypeError(f"{op}: attribute {name!r} expects {self.kind}, got bool {value!r}")
+        if not isinstance(value, allowed):
+            raise TypeError(f"{op}: attribute {name!r} expects {self.kind}, got {value!r}")
+        if self.kind in ("ints",) and not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise TypeError(f"{op}: attribute {name!r} expects a list of ints, got {value!r}")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{op}: attribute {name!r} must be one of {self.choices}, got {value!r}")
+
+
+@dataclass
+class OpDef:
+    """Everything kxla knows about one op.
+
+    Attributes:
+      name: op name as written in IR text.
+      attrs: ordered attribute schema (the printer keeps this order).
+      infer: shape/dtype rule ``infer(input_types, attrs) -> list[TensorType]``.
+      layout: one of ``LAYOUTS``.
+      arity: number of inputs, or None for variadic.
+      lower: JAX lowering rule ``lower(ctx, *arrays, **attrs)`` (attached by kxla.ops).
+      remap_axes: for layout "axis": ``remap_axes(attrs, perm, input_types) -> attrs``.
+      effect: None for pure ops; "random" for ops that draw from the RNG (never CSE'd).
+      doc: one line.
+    """
+
+    name: str
+    attrs: dict
+    infer: Callable[[list, dict], list]
+    layout: str
+    arity: int | None = 1
+    lower: Callable | None = None
+    remap_axes: Callable | None = None
+    effect: str | None = None
+    doc: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"op {self.name!r}: layout must be declared as one of {LAYOUTS}, got {self.layout!r}")
+        if self.layout == "axis" and self.remap_axes is None:
+            raise ValueError(f"op {self.name!r}: layout 'axis' needs a remap_axes rule")
+
+    def normalize_attrs(self, attrs: dict) -> dict:
+        """Fill defaults, check kinds and unknown names; return attrs in schema order."""
+        unknown = set(attrs) - set(self.attrs)
+        if unknown:
+            raise ValueError(f"{self.name}: unknown attribute(s) {sorted(unknown)}; "
+                             f"schema has {list(self.attrs)}")
+        out = {}
+        for key, spec in self.attrs.items():
+            if key in attrs:
+                value = attrs[key]
+            elif spec.default is REQUIRED:
+                raise ValueError(f"{self.name}: missing required attribute {key!r}")
+            else:
+                value = spec.default
+            if isinstance(value, tuple):
+                value = list(value)
+            spec.check(self.name, key, value)
+            out[key] = value
+        return out
+
+    def infer_types(self, input_types: list[TensorType], attrs: dict) -> list[TensorType]:
+        if self.arity is not None and len(input_types) != self.arity:
+            raise ValueError(f"{self.name} takes {self.arity} input(s), got {len(input_types)}")
+        return list(self.infer(list(input_types), attrs))
+
+
+_REGISTRY: dict[str, OpDef] = {}
+
+
+def register_op(opdef: OpDef) -> OpDef:
+    if opdef.name in _REGISTRY:
+        raise ValueError(f"op {opdef.name!r} is already registered")
+    _REGISTRY[opdef.name] = opdef
+    return opdef
+
+
+def get_op(name: str) -> OpDef:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        import difflib
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise KeyError(f"unknown op {name!r}{hint}") from None
+
+
+def has_op(name: str) -> bool:
+    return name in _REGISTRY
+
+
+def all_ops() -> dict[str, OpDef]:
+    return dict(_REGISTRY)

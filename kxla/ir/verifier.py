@@ -1,0 +1,86 @@
+"""Checks a Graph's invariants; raises ``VerificationError`` naming the offending node.
+
+Invariants checked, in order, for every graph:
+  1. Graph arguments (inputs, params, state) have the right kind and unique names.
+  2. Every node's op is registered (``kxla.ir.registry``).
+  3. Every node reads only values defined earlier (graph arguments or results
+     of earlier nodes): no use before definition, no cycles.
+  4. Every result is produced exactly once (SSA).
+  5. Every node's attributes are in its op's schema, of the right kind, with
+     required ones present.
+  6. Every node's result types equal what the op's shape rule gives for its
+     input types and attributes.
+  7. Every graph output and every update's new value is defined; update
+     targets are state arguments, updated at most once, with matching types.
+"""
+from __future__ import annotations
+
+from .graph import Graph, Node
+from .registry import get_op, has_op
+
+
+class VerificationError(ValueError):
+    """A graph breaks one of the verifier's invariants."""
+
+
+def describe(node: Node) -> str:
+    where = f" (layer {node.layer!r})" if node.layer else ""
+    return f"node {node.op}{where}"
+
+
+def verify(graph: Graph) -> None:
+    defined: set[int] = set()
+    names: set[str] = set()
+    for kind, values in (("input", graph.inputs), ("param", graph.params), ("state", graph.state)):
+        for v in values:
+            if v.kind != kind:
+                raise VerificationError(f"graph {kind} {v.name!r} has kind {v.kind!r}")
+            if v.name in names:
+                raise VerificationError(f"graph argument name {v.name!r} is used twice")
+            names.add(v.name)
+            defined.add(id(v))
+    for index, node in enumerate(graph.nodes):
+        where = f"{describe(node)} #{index}"
+        if not has_op(node.op):
+            try:
+                get_op(node.op)
+            except KeyError as e:
+                raise VerificationError(f"{where}: {e.args[0]}") from None
+        opdef = get_op(node.op)
+        for i, v in enumerate(node.inputs):
+            if id(v) not in defined:
+                raise VerificationError(f"{where}: input {i} ({v}) is used before it is defined")
+        try:
+            attrs = opdef.normalize_attrs(node.attrs)
+        except (TypeError, ValueError) as e:
+            raise VerificationError(f"{where}: {e}") from None
+        if list(attrs) != list(node.attrs):
+            missing = [k for k in attrs if k not in node.attrs]
+            raise VerificationError(f"{where}: attributes missing {missing} (schema order {list(attrs)})")
+        try:
+            expected = opdef.infer_types([v.type for v in node.inputs], attrs)
+        except (TypeError, ValueError) as e:
+            raise VerificationError(f"{where}: shape rule rejects inputs: {e}") from None
+        actual = [r.type for r in node.results]
+        if list(expected) != actual:
+            raise VerificationError(
+                f"{where}: result types {', '.join(map(str, actual))} disagree with the shape rule, "
+                f"which gives {', '.join(map(str, expected))}")
+        for r in node.results:
+            if id(r) in defined:
+                raise VerificationError(f"{where}: result {r} is defined twice")
+            defined.add(id(r))
+    for i, v in enumerate(graph.outputs):
+        if id(v) not in defined:
+            raise VerificationError(f"graph output {i} ({v}) is not defined in the graph")
+    targets = set()
+    for state, new in graph.updates:
+        if state.kind != "state" or state not in graph.state:
+            raise VerificationError(f"update target {state} is not a state argument of the graph")
+        if id(state) in targets:
+            raise VerificationError(f"state {state.name!r} is updated twice")
+        targets.add(id(state))
+        if id(new) not in defined:
+            raise VerificationError(f"update of {state.name!r} reads an undefined value {new}")
+        if new.type != state.type:
+            raise VerificationError(f"update of {state.name!r}: new value type {new.type} != state type {state.type}")

@@ -1,0 +1,13 @@
+"""kxla.layers — Keras 3 layers by family; every layer's call() is written with kxla.ops."""
+from .layer import Layer, InputSpec
+from .core.dense import Dense
+from .core.activation import Activation, Dropout, Flatten, Reshape
+from ..models.input_layer import InputLayer, Input
+from .convolutional import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .merging import *  # noqa: F401,F403
+from .reshaping import *  # noqa: F401,F403
+from .regularization import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403

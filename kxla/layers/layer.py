@@ -1,0 +1,294 @@
+"""``Layer``: the Keras 3 layer contract (build / call / add_weight / get_config) on top of kxla.ops.
+
+A layer's ``call`` uses kxla.ops only, so calling it does one of three things
+(see ``kxla.ops.tracing``): records IR nodes under an active Builder, records a
+CallRecord during functional construction (after tracing ``call`` once in a
+scratch builder to learn output shapes and catch shape errors early), or
+computes eagerly on arrays.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+
+import jax
+import numpy as np
+
+from .. import initializers as initializers_mod
+from ..ir import TensorType, canonical_dtype
+from ..ops.tracing import Builder, CallRecord, KerasTensor, Variable, current_builder
+from ..utils.lookup import snake_case
+
+_NAME_COUNTS: dict[str, int] = {}
+
+
+def unique_name(base: str) -> str:
+    """Keras's auto names: ``dense``, ``dense_1``, ``dense_2`` ... per process."""
+    n = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names() -> None:
+    """Forget auto-name counters (``kxla.backend.clear_session``)."""
+    _NAME_COUNTS.clear()
+
+
+class InputSpec:
+    """What a layer accepts: ``ndim``, ``min_ndim`` and fixed sizes of some ``axes`` ({axis: size})."""
+
+    def __init__(self, ndim=None, min_ndim=None, axes=None, dtype=None):
+        self.ndim, self.min_ndim, self.axes, self.dtype = ndim, min_ndim, dict(axes or {}), dtype
+
+    def check(self, layer: "Layer", index: int, shape: tuple) -> None:
+        prefix = f"Input {index} of layer {layer.name!r} is incompatible with the layer: "
+        if self.ndim is not None and len(shape) != self.ndim:
+            raise ValueError(prefix + f"expected ndim={self.ndim}, found ndim={len(shape)}. "
+                             f"Full shape received: {shape}")
+        if self.min_ndim is not None and len(shape) < self.min_ndim:
+            raise ValueError(prefix + f"expected min_ndim={self.min_ndim}, found ndim={len(shape)}. "
+                             f"Full shape received: {shape}")
+        for axis, size in self.axes.items():
+            if -len(shape) <= axis < len(shape) and shape[axis] not in (None, size):
+                raise ValueError(prefix + f"expected axis {axis} of input shape to have value {size}, "
+                                 f"but received input with shape {shape}")
+
+
+def _leaves(tree):
+    return jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
+
+
+def _shape_of(x):
+    if isinstance(x, (list, tuple)) and x and all(hasattr(e, "shape") for e in x):
+        return [tuple(e.shape) for e in x]
+    return tuple(x.shape) if hasattr(x, "shape") else None
+
+
+class Layer:
+    """Base class of all layers (Keras 3 API).
+
+    Subclasses define ``__init__``, ``build(input_shape)`` (creating weights with
+    ``add_weight``) and ``call(inputs, training=None)`` written with kxla.ops.
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
+        self._tracking = False
+        self._layers: list[Layer] = []
+        self._trainable_variables: list[Variable] = []
+        self._non_trainable_variables: list[Variable] = []
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_size = kwargs.pop("batch_size", None)
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        self._input_shape_arg = tuple(input_shape) if input_shape is not None else None
+        self._batch_size_arg = batch_size
+        self.activity_regularizer = None
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__ got unexpected keyword argument(s) "
+                            f"{sorted(kwargs)}")
+        if activity_regularizer is not None:
+            from .. import regularizers
+            self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = canonical_dtype(dtype) if dtype is not None and isinstance(dtype, str) else "float32"
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = False
+        self._call_has_training = "training" in inspect.signature(self.call).parameters
+        self._call_has_mask = "mask" in inspect.signature(self.call).parameters
+        self._tracking = True
+
+    # -- attribute tracking (sublayers) -----------------------------------
+    def __setattr__(self, name, value):
+        if getattr(self, "_tracking", False) and name != "_layers":
+            for v in (value if isinstance(value, (list, tuple)) else [value]):
+                if isinstance(v, Layer) and v is not self and all(v is not l for l in self._layers):
+                    self._layers.append(v)
+        object.__setattr__(self, name, value)
+
+    # -- weights ------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
+                   constraint=None, name=None, **kwargs):
+        """Create a weight owned by this layer (Keras 3 signature) and return its Variable."""
+        shape = tuple(int(d) for d in (shape or ()))
+        dtype = canonical_dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.startswith("float") else "zeros"
+        init = initializers_mod.get(initializer)
+        name = name or f"variable_{len(self._trainable_variables) + len(self._non_trainable_variables)}"
+        value = np.asarray(init(shape, dtype), dtype=dtype)
+        if value.shape != shape:
+            raise ValueError(f"Initializer for weight {name!r} of layer {self.name!r} returned shape "
+                             f"{value.shape}, expected {shape}")
+        from .. import constraints, regularizers
+        var = Variable(value, name=name, path=f"{self.name}/{name}",
+                       kind="param" if trainable else "state",
+                       trainable=bool(trainable) and self._trainable,
+                       initializer_name=initializers_mod.name_of(init),
+                       regularizer=regularizers.get(regularizer),
+                       constraint=constraints.get(constraint))
+        (self._trainable_variables if trainable else self._non_trainable_variables).append(var)
+        return var
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, name=None, **kwargs):
+        """Alias of ``add_weight`` kept from older Keras."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               name=name, **kwargs)
+
+    def _own_weights(self):
+        return self._trainable_variables + self._non_trainable_variables
+
+    @property
+    def weights(self) -> list[Variable]:
+        """All weights: own (trainable-created first, then non-trainable), then sublayers'."""
+        out, seen = [], set()
+        for w in self._own_weights() + [w for l in self._layers for w in l.weights]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [w for w in self.weights if w.trainable]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [w for w in self.weights if not w.trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool):
+        self._trainable = bool(value)
+        for w in self._trainable_variables:
+            w.trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"Layer {self.name!r} expects {len(own)} weights "
+                             f"({[w.path for w in own]}), but set_weights received {len(weights)}")
+        for var, value in zip(own, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != var.shape:
+                raise ValueError(f"Layer {self.name!r} weight {var.path!r} has shape {var.shape}, "
+                                 f"but the value given has shape {tuple(value.shape)}")
+        for var, value in zip(own, weights):
+            var.assign(np.asarray(value, dtype=var.dtype))
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"Layer {self.name!r} is not built yet: call it on an input or build() it "
+                             "before count_params()")
+        return int(sum(math.prod(w.shape) for w in self.weights))
+
+    # -- the layer contract --------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        raise TypeError(f"Layer {type(self).__name__} does not define call()")
+
+    def compute_output_shape(self, input_shape):
+        """Output shape(s) found by tracing ``call`` on a symbolic input."""
+        specs = jax.tree_util.tree_map(lambda s: KerasTensor(TensorType(s, self.dtype)), input_shape,
+                                       is_leaf=lambda s: isinstance(s, tuple))
+        out = self(specs)
+        return jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=lambda x: isinstance(x, KerasTensor))
+
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # -- calling ---------------------------------------------------------------
+    def _maybe_build(self, args):
+        if self.built:
+            return
+        first = args[0] if args else None
+        shape = _shape_of(first)
+        if shape is None:
+            raise ValueError(f"Layer {self.name!r} cannot be built from input {first!r}")
+        try:
+            self.build(shape)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"Layer {self.name!r} ({type(self).__name__}) could not be built for input "
+                          f"shape {shape}: {e}") from None
+        self.built = True
+
+    def _check_inputs(self, args):
+        if self.input_spec is None or not args:
+            return
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+        first = args[0]
+        inputs = first if isinstance(first, (list, tuple)) else [first]
+        for i, (spec, x) in enumerate(zip(specs, inputs)):
+            if spec is not None and hasattr(x, "shape"):
+                spec.check(self, i, tuple(x.shape))
+
+    def __call__(self, *args, **kwargs):
+        if self._call_has_training and kwargs.get("training") is None:
+            builder = current_builder()
+            kwargs["training"] = builder.training if builder is not None else False
+        elif not self._call_has_training:
+            kwargs.pop("training", None)
+        leaves = _leaves((args, kwargs))
+        symbolic = any(isinstance(x, KerasTensor) for x in leaves)
+        builder = current_builder()
+        if symbolic and (builder is None or any(isinstance(x, KerasTensor) and x.builder is None
+                                                for x in leaves)):
+            return self._record_call(args, kwargs)
+        self._check_inputs(args)
+        self._maybe_build(args)
+        self._check_inputs(args)
+        if builder is not None:
+            builder.layer_path.append(self.name)
+            try:
+                out = self.call(*args, **kwargs)
+            finally:
+                builder.layer_path.pop()
+            self._output_shapes = [tuple(t.shape) for t in jax.tree_util.tree_leaves(
+                out, is_leaf=lambda x: isinstance(x, KerasTensor)) if isinstance(t, KerasTensor)]
+        else:
+            out = self.call(*args, **kwargs)
+        if self.activity_regularizer is not None and builder is not None:
+            builder.losses.append(self.activity_regularizer(out))
+        return out
+
+    def _record_call(self, args, kwargs):
+        """Functional construction: trace once in a scratch builder for output types, then record."""
+        leaves = [x for x in _leaves((args, kwargs)) if isinstance(x, KerasTensor)]
+        with Builder("shape_probe", training=bool(kwargs.get("training"))) as probe:
+            mapping = {id(x): probe.input(x.type, f"in{i}") for i, x in enumerate(leaves)}
+            p_args, p_kwargs = jax.tree_util.tree_map(
+                lambda x: mapping.get(id(x), x), (args, kwargs),
+                is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
+            out = self(*p_args, **p_kwargs)
+        record = CallRecord(self, args, kwargs, layer=self)
+        out_leaves, treedef = jax.tree_util.tree_flatten(out, is_leaf=lambda x: isinstance(x, KerasTensor))
+        record.outputs = [KerasTensor(t.type, history=(record, i)) for i, t in enumerate(out_leaves)]
+        return jax.tree_util.tree_unflatten(treedef, record.outputs)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -1,0 +1,4 @@
+"""Normalization layers (Keras 3 names): BatchNormalization."""
+from .batch_normalization import BatchNormalization
+
+__all__ = ["BatchNormalization"]

@@ -1,0 +1,7 @@
+"""Pooling layers (Keras 3 names): MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D."""
+from .base_pooling import BaseGlobalPooling, BasePooling
+from .max_pooling2d import MaxPooling2D
+from .average_pooling2d import AveragePooling2D
+from .global_average_pooling2d import GlobalAveragePooling2D
+
+__all__ = ["BasePooling", "BaseGlobalPooling", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D"]

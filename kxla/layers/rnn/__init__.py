@@ -1,0 +1,1 @@
+"""kxla.layers.rnn"""

@@ -1,0 +1,6 @@
+"""kxla.models — Input, Sequential, functional and subclassed Model, summary, load_model."""
+from .input_layer import Input, InputLayer
+from .model import Model
+from .sequential import Sequential
+
+__all__ = ["Input", "InputLayer", "Model", "Sequential"]

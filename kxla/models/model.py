@@ -1,0 +1,220 @@
+"""``Model``: functional (``Model(inputs, outputs)``) and subclassed models, traced to IR.
+
+Every kind of model becomes IR the same way: ``to_ir(training)`` opens a
+Builder, makes one graph input per model input, runs ``call`` on symbolic
+tensors and takes the graph the layers recorded. Training and inference
+graphs are traced separately (Dropout and BatchNormalization differ).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+
+from ..ir import Graph, TensorType
+from ..layers.layer import Layer, unique_name
+from ..ops.tracing import Builder, KerasTensor
+from ..training.trainer import Trainer
+from ..utils.lookup import snake_case
+from . import functional
+from .input_layer import InputLayer
+
+
+@dataclass
+class Traced:
+    """A model traced to IR: the graph, its Variables in graph order, the output structure."""
+
+    graph: Graph
+    variables: list            # kxla Variables, aligned with graph.params + graph.state
+    out_treedef: object        # pytree structure of the model's outputs
+    n_outputs: int             # graph outputs that are model outputs
+    n_losses: int              # trailing graph outputs that are regularization losses
+
+
+class Model(Trainer, Layer):
+    """A Keras 3 model: ``Model(inputs, outputs)`` or a subclass defining ``call``."""
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", args[0] if len(args) > 0 else None)
+        outputs = kwargs.pop("outputs", args[1] if len(args) > 1 else None)
+        name = kwargs.pop("name", None)
+        self._functional = inputs is not None and outputs is not None
+        default = "functional" if self._functional else snake_case(type(self).__name__)
+        Layer.__init__(self, name=name or unique_name(default), **kwargs)
+        Trainer.__init__(self)
+        self._traced: dict = {}
+        self._input_types: list[TensorType] | None = None
+        self._input_names: list[str] | None = None
+        self._input_struct = None
+        if self._functional:
+            self._init_functional(inputs, outputs)
+
+    # -- functional ------------------------------------------------------------
+    def _init_functional(self, inputs, outputs):
+        flat_in = functional.tensor_leaves(inputs)
+        for t in flat_in:
+            if getattr(t, "_input_layer", None) is None:
+                raise ValueError(f"Model inputs must come from kxla.Input(); got {t}")
+        self._inputs_flat = flat_in
+        self._input_struct = inputs
+        self._outputs = outputs
+        self._records = functional.collect(flat_in, outputs)
+        self._tracking = False
+        layers = [t._input_layer for t in flat_in]
+        for r in self._records:
+            if r.layer is not None and all(r.layer is not l for l in layers):
+                layers.append(r.layer)
+        self._layers = layers
+        self._tracking = True
+        names = [l.name for l in layers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"All layer names should be unique; model {self.name!r} has duplicates {dupes}")
+        self._input_types = [t.type for t in flat_in]
+        self._input_names = [t._input_layer.name for t in flat_in]
+        self.built = True
+
+    @property
+    def inputs(self):
+        return list(self._inputs_flat) if self._functional else None
+
+    @property
+    def outputs(self):
+        return functional.tensor_leaves(self._outputs) if self._functional else None
+
+    def call(self, inputs, training=False):
+        if not self._functional:
+            raise TypeError(f"Model {type(self).__name__} must define call(inputs, training=False)")
+        flat = functional.tensor_leaves(inputs)
+        return functional.replay(self._records, self._inputs_flat, flat, self._outputs)
+
+    # -- layers ------------------------------------------------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def get_layer(self, name=None, index=None) -> Layer:
+        if index is not None:
+            if name is not None:
+                raise ValueError("Provide either a layer name or a layer index, not both")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}.")
+
+    # -- input specs & building ---------------------------------------------------
+    def _set_input_types(self, types: list[TensorType], names=None, struct=None):
+        self._input_types = list(types)
+        self._input_names = names or (["input"] if len(types) == 1 else
+                                      [f"input_{i}" for i in range(len(types))])
+        self._input_struct = struct
+
+    def build(self, input_shape=None):
+        """Build from an input shape (batch dim included, may be None), as ``keras.Model.build``."""
+        if self._functional:
+            return
+        if input_shape is None:
+            raise ValueError(f"Model {self.name!r}: build() needs an input_shape")
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+        self._set_input_types([TensorType(tuple(s), "float32") for s in shapes],
+                              struct=None if not isinstance(input_shape, list) else list(range(len(shapes))))
+        self.trace(training=False)
+        self.built = True
+
+    def _ensure_input_types_from_data(self, xs: list):
+        if self._input_types is None:
+            types = [TensorType((None,) + tuple(np.shape(x)[1:]), _data_dtype(x)) for x in xs]
+            self._set_input_types(types, struct=None if len(xs) == 1 else list(range(len(xs))))
+
+    def _invalidate(self):
+        self._traced.clear()
+        Trainer._invalidate(self)
+
+    # -- tracing to IR --------------------------------------------------------------
+    def trace(self, training: bool = False) -> Traced:
+        """Trace ``call`` to IR (cached per training mode and trainable flags)."""
+        if self._input_types is None:
+            raise ValueError(
+                f"Model {self.name!r} has not been built: its input shape is unknown. Call "
+                "model.build(input_shape), pass input_shape= to the first layer, or call fit/predict first.")
+        key = (bool(training), tuple(w.trainable for w in self.weights))
+        traced = self._traced.get(key)
+        if traced is None:
+            traced = self._traced[key] = self._trace(bool(training))
+        return traced
+
+    def _trace(self, training: bool) -> Traced:
+        with Builder(self.name, training=training) as b:
+            xs = [b.input(t, n) for t, n in zip(self._input_types, self._input_names)]
+            if self._input_struct is None or not isinstance(self._input_struct, (list, tuple, dict)):
+                model_in = xs[0]
+            else:
+                model_in = jax.tree_util.tree_unflatten(
+                    jax.tree_util.tree_structure(self._input_struct,
+                                                 is_leaf=lambda x: isinstance(x, KerasTensor)), xs)
+            out = self._call_for_trace(model_in, training)
+            leaves, treedef = jax.tree_util.tree_flatten(out, is_leaf=lambda x: isinstance(x, KerasTensor))
+            for i, leaf in enumerate(leaves):
+                if not isinstance(leaf, KerasTensor):
+                    raise ValueError(f"Model {self.name!r}: output {i} of call() is {type(leaf).__name__}, "
+                                     "not a tensor computed from the inputs")
+            losses = list(b.losses)
+            if training:
+                losses += [w.regularizer(w) for w in self._regularized_weights()]
+            b.graph.outputs = [b.value_of(t) for t in leaves] + [b.value_of(l) for l in losses]
+            variables = b.variables()
+        self.built = True
+        return Traced(b.graph, variables, treedef, len(leaves), len(losses))
+
+    def _call_for_trace(self, inputs, training):
+        if self._call_has_training:
+            return self.call(inputs, training=training)
+        return self.call(inputs)
+
+    def _regularized_weights(self):
+        return [w for w in self.weights if w.regularizer is not None and w.trainable]
+
+    def to_ir(self, training: bool = False, optimized: bool = False) -> Graph:
+        """The model's IR graph (a copy); ``optimized=True`` runs the compile-time pipeline on it."""
+        graph = self.trace(training).graph.copy()
+        if optimized:
+            graph = self._run_pipeline(graph, training)
+        return graph
+
+    # -- summary ----------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print Keras's table: Layer (type), Output Shape, Param # and the parameter totals."""
+        from .summary import print_summary
+        print_summary(self, print_fn=print_fn)
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        if self._functional:
+            config["layers"] = [{"class_name": type(l).__name__, "config": l.get_config()} for l in self.layers]
+        return config
+
+    def __call__(self, *args, **kwargs):
+        if not self.built and args and not isinstance(args[0], KerasTensor) and hasattr(args[0], "shape"):
+            self._ensure_input_types_from_data([args[0]] if not isinstance(args[0], (list, tuple))
+                                               else list(args[0]))
+        return Layer.__call__(self, *args, **kwargs)
+
+    def _maybe_build(self, args):
+        if not self.built and self._input_types is None and args:
+            first = args[0]
+            xs = list(first) if isinstance(first, (list, tuple)) else [first]
+            self._set_input_types([TensorType((None,) + tuple(x.shape[1:]), x.dtype) for x in xs],
+                                  struct=None if len(xs) == 1 else list(range(len(xs))))
+        self.built = True
+
+
+def _data_dtype(x) -> str:
+    dtype = np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype
+    name = str(dtype)
+    return {"float64": "float32", "int64": "int32"}.get(name, name)

@@ -1,0 +1,64 @@
+"""``Sequential``: a plain stack of layers (list or ``.add()``), built now or deferred like Keras."""
+from __future__ import annotations
+
+from ..ir import TensorType
+from ..layers.layer import Layer
+from .input_layer import InputLayer
+from .model import Model
+
+
+class Sequential(Model):
+    def __init__(self, layers=None, trainable=True, name=None):
+        super().__init__(trainable=trainable, name=name)
+        self._tracking = False
+        self._layers = []
+        self._tracking = True
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer, rebuild=True):
+        """Append a layer (or an ``Input`` tensor that fixes the input shape)."""
+        from ..ops.tracing import KerasTensor
+        if isinstance(layer, KerasTensor) and getattr(layer, "_input_layer", None) is not None:
+            layer = layer._input_layer
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Only instances of kxla.layers.Layer can be added to a Sequential model; "
+                             f"received {layer!r} of type {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            if self._layers:
+                raise ValueError("An Input can only be the first element of a Sequential model")
+            self._set_input_types([TensorType(layer.batch_shape, layer.input_dtype)], names=[layer.name])
+        if any(l.name == layer.name for l in self._layers):
+            raise ValueError(f"All layers added to a Sequential model should have unique names. "
+                             f"Name {layer.name!r} is already the name of a layer in this model.")
+        self._tracking = False
+        self._layers = self._layers + [layer]
+        self._tracking = True
+        if not self._functional and len(self.layers) == 1 and layer._input_shape_arg is not None:
+            shape = (layer._batch_size_arg,) + tuple(layer._input_shape_arg)
+            self._set_input_types([TensorType(shape, "float32")], names=["input_layer"])
+        self._invalidate()
+        if self._input_types is not None and rebuild:
+            self.trace(training=False)          # builds the new layer now; shape errors surface here
+
+    def pop(self):
+        if not self.layers:
+            raise ValueError("There are no layers in the model to pop")
+        layer = self._layers[-1]
+        self._layers = self._layers[:-1]
+        self._invalidate()
+        return layer
+
+    @property
+    def layers(self):
+        return [l for l in self._layers if not isinstance(l, InputLayer)]
+
+    def call(self, inputs, training=False):
+        x = inputs
+        for layer in self.layers:
+            x = layer(x, training=training)
+        return x
+
+    def get_config(self):
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": [{"class_name": type(l).__name__, "config": l.get_config()} for l in self._layers]}

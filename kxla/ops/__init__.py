@@ -1,0 +1,16 @@
+"""kxla.ops — every op defined once (schema, shape rule, JAX lowering) and the keras.ops-named functions.
+
+Called on symbolic tensors these record IR nodes; called on arrays they
+compute eagerly through the same lowering rule.
+"""
+from .core import apply, defop, LowerContext
+from .tracing import Builder, KerasTensor, Variable, current_builder
+from .math import *  # noqa: F401,F403
+from .math import abs, max, min, sum  # noqa: F401  (names shadowing builtins)
+from .nn import *  # noqa: F401,F403
+from .array import *  # noqa: F401,F403
+from . import nn_conv, nn_norm, array_more, random_ops  # noqa: F401  (register ops)
+from .nn_conv import *  # noqa: F401,F403
+from .nn_norm import *  # noqa: F401,F403
+from .array_more import *  # noqa: F401,F403
+from .random_ops import *  # noqa: F401,F403

@@ -1,0 +1,160 @@
+"""Random ops usable inside graphs: dropout, gaussian_noise, random_normal, random_uniform.
+
+Every op here has ``effect="random"``: its lowering draws from ``ctx.key()``,
+a key derived from the ``rng`` passed to the lowered function and the node's
+position, so a compiled step is pure and reproducible for a given ``rng``
+(and passes never merge or drop two draws). Called eagerly, the key comes
+from ``kxla.utils.set_random_seed``'s stream. A ``seed`` attribute, when
+given, fixes the draw instead (Keras's integer-seed behaviour).
+
+The ops always draw; whether a layer applies them (``training=True``) is
+decided when the layer's ``call`` is traced.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from ..ir import Attr, TensorType, canonical_dtype, is_floating
+from .core import apply, defop
+from .rules import same_as_input
+
+__all__ = ["dropout", "gaussian_noise", "random_normal", "random_uniform"]
+
+
+def _key(ctx, seed):
+    return ctx.key() if seed is None else jax.random.key(seed)
+
+
+def _concrete_noise_shape(x_shape: tuple, noise_shape) -> tuple:
+    if noise_shape is None:
+        return tuple(x_shape)
+    return tuple(d if n is None else n for n, d in zip(noise_shape, x_shape))
+
+
+# -- dropout -------------------------------------------------------------------------------
+def _dropout_infer(types, attrs):
+    t = types[0]
+    rate, noise = attrs["rate"], attrs["noise_shape"]
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"dropout: rate must be in [0, 1], got {rate}")
+    if not is_floating(t.dtype):
+        raise ValueError(f"dropout: the input must be floating point, got {t.dtype}")
+    if noise is not None:
+        if len(noise) != t.rank or any(
+                n is not None and (not isinstance(n, int) or n < 0 or (n != 1 and d is not None and n != d))
+                for n, d in zip(noise, t.shape)):
+            raise ValueError(f"dropout: noise_shape {noise} must have one entry per axis of {t.shape}, "
+                             "each None, 1 or the input's size")
+    return [t]
+
+
+def _remap_noise_shape(attrs, perm, input_types=None):
+    noise = attrs["noise_shape"]
+    return attrs if noise is None else {**attrs, "noise_shape": [noise[p] for p in perm]}
+
+
+@defop("dropout", infer=_dropout_infer, layout="axis", effect="random",
+       attrs={"rate": Attr("float"), "noise_shape": Attr("optional_ints", None),
+              "seed": Attr("optional_int", None)},
+       remap_axes=_remap_noise_shape,
+       doc="zero a fraction rate of entries, scale the rest by 1/(1-rate)")
+def _dropout(ctx, x, rate, noise_shape, seed):
+    if rate >= 1.0:
+        return jnp.zeros_like(x)
+    if rate <= 0.0:
+        return x
+    keep = 1.0 - rate
+    mask = jax.random.bernoulli(_key(ctx, seed), p=keep, shape=_concrete_noise_shape(x.shape, noise_shape))
+    return jax.lax.select(jnp.broadcast_to(mask, x.shape), x / jnp.asarray(keep, x.dtype), jnp.zeros_like(x))
+
+
+def dropout(inputs, rate, noise_shape=None, seed=None):
+    """Inverted dropout, as ``keras.random.dropout``.
+
+    Arguments:
+      inputs: floating-point tensor.
+      rate: fraction of entries set to 0, in [0, 1]; kept entries are scaled by ``1 / (1 - rate)``.
+      noise_shape: optional shape of the keep mask, broadcast to ``inputs``
+        (entries None take the input's size), e.g. ``(batch, 1, features)``.
+      seed: optional int fixing the draw.
+
+    Returns:
+      A tensor of ``inputs``'s shape and dtype.
+    """
+    noise = None if noise_shape is None else [None if n is None else int(n) for n in noise_shape]
+    return apply("dropout", inputs, rate=float(rate), noise_shape=noise,
+                 seed=None if seed is None else int(seed))
+
+
+# -- gaussian noise --------------------------------------------------------------------------
+def _noise_infer(types, attrs):
+    if attrs["stddev"] < 0:
+        raise ValueError(f"gaussian_noise: stddev must be >= 0, got {attrs['stddev']}")
+    if not is_floating(types[0].dtype):
+        raise ValueError(f"gaussian_noise: the input must be floating point, got {types[0].dtype}")
+    return same_as_input(types, attrs)
+
+
+@defop("gaussian_noise", infer=_noise_infer, layout="agnostic", effect="random",
+       attrs={"stddev": Attr("float"), "seed": Attr("optional_int", None)},
+       doc="x + normal(0, stddev) noise")
+def _gaussian_noise(ctx, x, stddev, seed):
+    return x + stddev * jax.random.normal(_key(ctx, seed), x.shape, x.dtype)
+
+
+def gaussian_noise(x, stddev, seed=None):
+    """``x`` plus zero-mean Gaussian noise of standard deviation ``stddev`` (keras.layers.GaussianNoise's draw)."""
+    return apply("gaussian_noise", x, stddev=float(stddev), seed=None if seed is None else int(seed))
+
+
+# -- random tensors -----------------------------------------------------------------------------
+def _random_infer(types, attrs):
+    shape = attrs["shape"]
+    if any(d < 0 for d in shape):
+        raise ValueError(f"random: shape must hold sizes >= 0, got {shape}")
+    if not is_floating(attrs["dtype"]):
+        raise ValueError(f"random: dtype must be floating point, got {attrs['dtype']}")
+    return [TensorType(tuple(shape), attrs["dtype"])]
+
+
+@defop("random_normal", infer=_random_infer, layout="opaque", arity=0, effect="random",
+       attrs={"shape": Attr("ints"), "mean": Attr("float", 0.0), "stddev": Attr("float", 1.0),
+              "dtype": Attr("str", "float32"), "seed": Attr("optional_int", None)},
+       doc="a tensor of normal(mean, stddev) draws")
+def _random_normal(ctx, shape, mean, stddev, dtype, seed):
+    return mean + stddev * jax.random.normal(_key(ctx, seed), tuple(shape), dtype)
+
+
+@defop("random_uniform", infer=_random_infer, layout="opaque", arity=0, effect="random",
+       attrs={"shape": Attr("ints"), "minval": Attr("float", 0.0), "maxval": Attr("float", 1.0),
+              "dtype": Attr("str", "float32"), "seed": Attr("optional_int", None)},
+       doc="a tensor of uniform[minval, maxval) draws")
+def _random_uniform(ctx, shape, minval, maxval, dtype, seed):
+    return jax.random.uniform(_key(ctx, seed), tuple(shape), dtype, minval=minval, maxval=maxval)
+
+
+def _static_shape(fn: str, shape) -> list:
+    try:
+        out = [int(d) for d in shape]
+    except (TypeError, ValueError):
+        raise ValueError(f"{fn}: shape must be a tuple of known ints, got {shape!r}") from None
+    return out
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal draws of a static ``shape``, as ``keras.random.normal`` (a graph node when traced)."""
+    from ..config import floatx
+    return apply("random_normal", shape=_static_shape("random_normal", shape), mean=float(mean),
+                 stddev=float(stddev), dtype=canonical_dtype(dtype or floatx()),
+                 seed=None if seed is None else int(seed))
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """Uniform draws in ``[minval, maxval)`` of a static ``shape``, as ``keras.random.uniform``."""
+    from ..config import floatx
+    if not minval < maxval:
+        raise ValueError(f"random_uniform: minval must be < maxval, got {minval} and {maxval}")
+    return apply("random_uniform", shape=_static_shape("random_uniform", shape), minval=float(minval),
+                 maxval=float(maxval), dtype=canonical_dtype(dtype or floatx()),
+                 seed=None if seed is None else int(seed))
