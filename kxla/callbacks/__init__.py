@@ -1,6 +1,21 @@
-"""kxla.callbacks — Keras 3 callbacks: hooks into fit / evaluate / predict."""
-from .callback import Callback, CallbackList
-from .history import History
-from .progbar_logger import ProgbarLogger
+"""kxla.callbacks — Keras 3 callbacks: hooks into fit / evaluate / predict.
 
-__all__ = ["Callback", "CallbackList", "History", "ProgbarLogger"]
+``TensorBoard`` needs tensorboardX (the ``kxla[tensorboard]`` extra); the
+others need nothing beyond kxla.
+"""
+from .callback import Callback, CallbackList
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
+from .history import History
+from .lambda_callback import LambdaCallback
+from .learning_rate_scheduler import LearningRateScheduler
+from .model_checkpoint import ModelCheckpoint
+from .monitor_callback import MonitorCallback
+from .progbar_logger import ProgbarLogger
+from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .tensorboard import TensorBoard
+from .terminate_on_nan import TerminateOnNaN
+
+__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+           "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
+           "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]

@@ -64,6 +64,21 @@ def _shape_of(x):
     return tuple(x.shape) if hasattr(x, "shape") else None
 
 
+def _mask_of(x):
+    """The ``_keras_mask`` of a tensor, or a list of them for a list of tensors (None if none)."""
+    if isinstance(x, (list, tuple)):
+        masks = [getattr(e, "_keras_mask", None) for e in x]
+        return masks if any(m is not None for m in masks) else None
+    return getattr(x, "_keras_mask", None)
+
+
+def _keras_mask_of(tensor):
+    """Replay of a functional output's mask: the mask its layer attached when it ran again."""
+    if getattr(tensor, "_keras_mask", None) is None:
+        raise ValueError(f"{tensor} lost its mask when the functional model was traced again")
+    return tensor._keras_mask
+
+
 class Layer:
     """Base class of all layers (Keras 3 API).
 
@@ -96,9 +111,11 @@ class Layer:
         self.dtype = canonical_dtype(dtype) if dtype is not None and isinstance(dtype, str) else "float32"
         self.built = False
         self.input_spec = None
-        self.supports_masking = False
+        self.supports_masking = type(self).compute_mask is not Layer.compute_mask
         self._call_has_training = "training" in inspect.signature(self.call).parameters
         self._call_has_mask = "mask" in inspect.signature(self.call).parameters
+        params = inspect.signature(self.call).parameters
+        self._call_mask_args = [k for k in params if f"{k}_mask" in params]    # query -> query_mask
         self._tracking = True
 
     # -- attribute tracking (sublayers) -----------------------------------
@@ -207,6 +224,15 @@ class Layer:
     def call(self, inputs, *args, **kwargs):
         raise TypeError(f"Layer {type(self).__name__} does not define call()")
 
+    def compute_mask(self, inputs, mask=None):
+        """The output mask(s) for ``inputs`` whose mask is ``mask`` (Keras 3).
+
+        The default passes ``mask`` through when ``supports_masking``, else
+        drops it. Layers that make masks (Embedding with ``mask_zero``) or
+        consume them (GlobalAveragePooling1D) override this.
+        """
+        return mask if self.supports_masking else None
+
     def compute_output_shape(self, input_shape):
         """Output shape(s) found by tracing ``call`` on a symbolic input."""
         specs = jax.tree_util.tree_map(lambda s: KerasTensor(TensorType(s, self.dtype)), input_shape,
@@ -248,24 +274,23 @@ class Layer:
                 spec.check(self, i, tuple(x.shape))
 
     def __call__(self, *args, **kwargs):
+        leaves = _leaves((args, kwargs))
+        builder = current_builder()
+        if any(isinstance(x, KerasTensor) and x.builder is None for x in leaves):
+            return self._record_call(args, kwargs)     # training mode is decided at replay
         if self._call_has_training and kwargs.get("training") is None:
-            builder = current_builder()
             kwargs["training"] = builder.training if builder is not None else False
         elif not self._call_has_training:
             kwargs.pop("training", None)
-        leaves = _leaves((args, kwargs))
-        symbolic = any(isinstance(x, KerasTensor) for x in leaves)
-        builder = current_builder()
-        if symbolic and (builder is None or any(isinstance(x, KerasTensor) and x.builder is None
-                                                for x in leaves)):
-            return self._record_call(args, kwargs)
         self._check_inputs(args)
         self._maybe_build(args)
         self._check_inputs(args)
+        previous_mask = self._populate_masks(args, kwargs)
         if builder is not None:
             builder.layer_path.append(self.name)
             try:
                 out = self.call(*args, **kwargs)
+                self._attach_masks(args, out, previous_mask)
             finally:
                 builder.layer_path.pop()
             self._output_shapes = [tuple(t.shape) for t in jax.tree_util.tree_leaves(
@@ -281,6 +306,12 @@ class Layer:
         leaves = [x for x in _leaves((args, kwargs)) if isinstance(x, KerasTensor)]
         with Builder("shape_probe", training=bool(kwargs.get("training"))) as probe:
             mapping = {id(x): probe.input(x.type, f"in{i}") for i, x in enumerate(leaves)}
+            for x in leaves:                    # input masks travel into the probe with their tensors
+                m = getattr(x, "_keras_mask", None)
+                if isinstance(m, KerasTensor):
+                    if id(m) not in mapping:
+                        mapping[id(m)] = probe.input(m.type, f"mask{len(mapping)}")
+                    mapping[id(x)]._keras_mask = mapping[id(m)]
             p_args, p_kwargs = jax.tree_util.tree_map(
                 lambda x: mapping.get(id(x), x), (args, kwargs),
                 is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
@@ -288,7 +319,48 @@ class Layer:
         record = CallRecord(self, args, kwargs, layer=self)
         out_leaves, treedef = jax.tree_util.tree_flatten(out, is_leaf=lambda x: isinstance(x, KerasTensor))
         record.outputs = [KerasTensor(t.type, history=(record, i)) for i, t in enumerate(out_leaves)]
+        for placeholder, t in zip(record.outputs, out_leaves):
+            m = getattr(t, "_keras_mask", None)
+            if isinstance(m, KerasTensor):      # the output's mask: a record that reads it at replay
+                mask_record = CallRecord(_keras_mask_of, [placeholder], {})
+                mask_record.outputs = [KerasTensor(m.type, history=(mask_record, 0))]
+                placeholder._keras_mask = mask_record.outputs[0]
         return jax.tree_util.tree_unflatten(treedef, record.outputs)
+
+    # -- masks (Keras 3): symbolic tensors carry ``_keras_mask`` ---------------------------------
+    def _populate_masks(self, args, kwargs):
+        """Fill ``mask=`` (and ``<arg>_mask=``) from the inputs' ``_keras_mask``; return the input mask."""
+        first = args[0] if args else None
+        if self._call_has_mask and kwargs.get("mask") is None:
+            mask = _mask_of(first)
+            if mask is not None:
+                kwargs["mask"] = mask
+        if self._call_mask_args and len(args) + len(kwargs) > 1:
+            try:
+                bound = inspect.signature(self.call).bind_partial(*args, **kwargs).arguments
+            except TypeError:
+                bound = {}
+            for name in self._call_mask_args:
+                if name in bound and bound.get(f"{name}_mask") is None:
+                    mask = _mask_of(bound[name])
+                    if mask is not None:
+                        kwargs[f"{name}_mask"] = mask
+        return kwargs["mask"] if kwargs.get("mask") is not None else _mask_of(first)
+
+    def _attach_masks(self, args, out, previous_mask):
+        """Set ``_keras_mask`` on symbolic outputs from ``compute_mask`` (layers that support masking)."""
+        if not self.supports_masking:
+            return
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        if all(getattr(o, "_keras_mask", None) is not None for o in outs):
+            return
+        masks = self.compute_mask(args[0] if args else None, previous_mask)
+        if masks is None:
+            return
+        masks = list(masks) if isinstance(masks, (list, tuple)) else [masks]
+        for o, m in zip(outs, masks):
+            if isinstance(o, KerasTensor) and o._keras_mask is None and m is not None:
+                o._keras_mask = m
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -2,5 +2,6 @@
 from .input_layer import Input, InputLayer
 from .model import Model
 from .sequential import Sequential
+from ..saving.model_io import load_model, save_model
 
-__all__ = ["Input", "InputLayer", "Model", "Sequential"]
+__all__ = ["Input", "InputLayer", "Model", "Sequential", "load_model", "save_model"]

@@ -186,12 +186,75 @@ class Model(Trainer, Layer):
             graph = self._run_pipeline(graph, training)
         return graph
 
+    # -- debugging --------------------------------------------------------------------
+    def intermediate_outputs(self, x, layers=None) -> dict:
+        """Every top-level layer's activation on ``x``: ``{layer name: numpy array}``, in layer order.
+
+        The inference graph runs un-jitted in ``kxla.debug.Interpreter``; a
+        layer's activation is the last value its nodes (or its sublayers'
+        nodes) produced. Input layers map to their input; layers that add no
+        node to the inference graph (e.g. Dropout) are absent.
+
+        Arguments:
+          x: one batch of inputs (array, list or dict, as for ``predict``).
+          layers: optional list of layer names to keep.
+        """
+        from ..debug import layer_outputs
+        xs, _, _, _ = self._prepare(x)
+        traced = self.trace(training=False)
+        names = [l.name for l in self.layers]
+        for name in layers or []:
+            if name not in names:
+                raise ValueError(f"No such layer: {name}. Existing layers are: {names}.")
+        arrays = {var.ir_name: var.value for var in traced.variables}
+        found = {v.name: a for v, a in zip(traced.graph.inputs, xs)}
+        found.update(layer_outputs(traced.graph, {v.name: arrays[v.name] for v in traced.graph.params},
+                                   {v.name: arrays[v.name] for v in traced.graph.state}, xs))
+        result = {n: jax.tree_util.tree_map(np.asarray, found[n]) for n in names
+                  if n in found and (layers is None or n in layers)}
+        missing = [n for n in layers or [] if n not in result]
+        if missing:
+            raise ValueError(f"Layer(s) {missing} add no node to the inference graph, so they have no "
+                             "activation of their own")
+        return result
+
     # -- summary ----------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
-        """Print Keras's table: Layer (type), Output Shape, Param # and the parameter totals."""
+                show_trainable=False, layer_range=None, show_flops=False):
+        """Print Keras's table: Layer (type), Output Shape, Param # and the parameter totals.
+
+        ``show_flops=True`` adds a FLOPs column (per sample, from the inference
+        IR; see ``kxla.debug.flops`` for the counting rules) and the total.
+        """
         from .summary import print_summary
-        print_summary(self, print_fn=print_fn)
+        print_summary(self, print_fn=print_fn, show_flops=show_flops)
+
+    # -- saving & inspection (kxla.saving, kxla.debug.xla) ------------------------------
+    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
+        """Save architecture, weights, optimizer state and compile config to one ``.kxla`` file.
+
+        See ``kxla.saving.save_model``; load with ``kxla.models.load_model``.
+        """
+        from ..saving.model_io import save_model
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights only (``*.weights.kxla``); see ``kxla.saving.save_weights``."""
+        from ..saving.weights_io import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load weights by layer and weight name; see ``kxla.saving.load_weights``."""
+        from ..saving.weights_io import load_weights
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def lowered_text(self, stage="stablehlo", mode="predict", batch_size=32, x=None, y=None) -> str:
+        """What XLA receives or produced for one step: ``stage`` "stablehlo", "hlo" or "optimized_hlo".
+
+        ``mode`` is "predict", "evaluate" or "train" (compiled models); see ``kxla.debug.xla``.
+        """
+        from ..debug.xla import lowered_text
+        return lowered_text(self, stage=stage, mode=mode, batch_size=batch_size, x=x, y=y)
 
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}

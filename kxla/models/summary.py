@@ -30,7 +30,7 @@ def _table(headers, rows, widths) -> list[str]:
         parts = [(v.rjust(w) if a == "r" else v.ljust(w))[:w] for v, w, a in zip(values, widths, aligns)]
         return bar + bar.join(f" {p} " for p in parts) + bar
 
-    aligns = ["l", "l", "r"] + ["l"] * (len(headers) - 3)
+    aligns = ["l", "l"] + ["r"] * (len(headers) - 2)
     out = [line("┏", "┳", "┓", "━"), cells(headers, "┃", aligns), line("┡", "╇", "┩", "━")]
     for i, row in enumerate(rows):
         out.append(cells(row, "│", aligns))
@@ -40,7 +40,8 @@ def _table(headers, rows, widths) -> list[str]:
     return out
 
 
-def layer_rows(model) -> list[list[str]]:
+def layer_rows(model, flops: dict | None = None) -> list[list[str]]:
+    """One row per layer; with ``flops`` ({layer name: FLOPs}) a fourth column of FLOPs."""
     model.trace(training=False)          # records each layer's output shapes
     rows = []
     for layer in ([l for l in model._layers] if model._functional else model.layers):
@@ -50,16 +51,28 @@ def layer_rows(model) -> list[list[str]]:
         else:
             shapes = getattr(layer, "_output_shapes", None)
             params = layer.count_params() if layer.built else 0
-        rows.append([f"{layer.name} ({type(layer).__name__})", _shape_text(shapes), f"{params:,}"])
+        row = [f"{layer.name} ({type(layer).__name__})", _shape_text(shapes), f"{params:,}"]
+        if flops is not None:
+            row.append(f"{flops.get(layer.name, 0):,}")
+        rows.append(row)
     return rows
 
 
-def print_summary(model, print_fn=None):
+def print_summary(model, print_fn=None, show_flops=False):
+    """Print the summary table; ``show_flops`` adds per-sample FLOPs per layer and in total."""
     print_fn = print_fn or print
-    rows = layer_rows(model)
+    report = None
+    if show_flops:
+        from ..debug.flops import model_flops
+        report = model_flops(model, batch_size=1)
+    rows = layer_rows(model, report.per_layer if report is not None else None)
+    if report is not None and report.per_layer.get("(ops)"):
+        rows.append(["(direct ops)", "", "0", f"{report.per_layer['(ops)']:,}"])
+    headers = ["Layer (type)", "Output Shape", "Param #"] + (["FLOPs"] if report is not None else [])
+    widths = [max(31, max((len(r[0]) for r in rows), default=0)), 22, 13] + \
+        ([max(13, max((len(r[3]) for r in rows), default=0))] if report is not None else [])
     lines = [f'Model: "{model.name}"']
-    lines += _table(["Layer (type)", "Output Shape", "Param #"], rows,
-                    [max(31, max((len(r[0]) for r in rows), default=0)), 22, 13])
+    lines += _table(headers, rows, widths)
     weights = model.weights
     trainable = sum(math.prod(w.shape) for w in weights if w.trainable)
     trainable_bytes = sum(w.numpy().nbytes for w in weights if w.trainable)
@@ -68,4 +81,8 @@ def print_summary(model, print_fn=None):
     lines.append(f" Total params: {trainable + frozen:,} ({_bytes(trainable_bytes + frozen_bytes)})")
     lines.append(f" Trainable params: {trainable:,} ({_bytes(trainable_bytes)})")
     lines.append(f" Non-trainable params: {frozen:,} ({_bytes(frozen_bytes)})")
+    if report is not None:
+        from ..debug.flops import format_flops
+        lines.append(f" Total FLOPs: {report.total:,} ({format_flops(report.total)}) per sample, "
+                     "inference graph, multiply-add = 2")
     print_fn("\n".join(lines))

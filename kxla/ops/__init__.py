@@ -14,3 +14,4 @@ from .nn_conv import *  # noqa: F401,F403
 from .nn_norm import *  # noqa: F401,F403
 from .array_more import *  # noqa: F401,F403
 from .random_ops import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403  (registers simple_rnn, lstm, gru)

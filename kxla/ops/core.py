@@ -120,7 +120,7 @@ def apply(name: str, *inputs, **attrs):
             types = opdef.infer_types([_type_of(x, like) for x in inputs], attrs)
         except (TypeError, ValueError) as e:
             raise _op_error(opdef, None, e) from None
-        record = CallRecord(lambda *args: apply(name, *args, **attrs), list(inputs), {})
+        record = CallRecord(lambda *args: apply(name, *args, **attrs), list(inputs), {}, op=name, attrs=attrs)
         record.outputs = [KerasTensor(t, history=(record, i)) for i, t in enumerate(types)]
         return record.outputs[0] if len(types) == 1 else tuple(record.outputs)
     arrays = [_to_array(x, like) for x in inputs]

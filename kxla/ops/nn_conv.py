@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import standardize_data_format
-from ..ir import Attr, TensorType
+from ..ir import Attr, TensorType, is_floating
 from .core import apply, defop
 from .rules import promote
 
@@ -267,6 +267,8 @@ def _pool_infer(n: int, kind: str):
         x = types[0]
         fmt = attrs["data_format"]
         _check_rank(op, "input", x, n + 2)
+        if kind == "avg" and not is_floating(x.dtype):
+            raise ValueError(f"{op}: average pooling needs a floating-point input, got {x.dtype}")
         pool = _check_list(op, attrs, "pool_size", n)
         strides = _check_list(op, attrs, "strides", n)
         batch, spatial, channels = _split(x, fmt)
@@ -325,8 +327,8 @@ def _spatial_rank(fn: str, shape: tuple, allowed=(1, 2, 3)) -> int:
 
 
 def _int_tuple(fn: str, name: str, value, n: int) -> list:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return [value] * n
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return [int(value)] * n
     try:
         out = [int(v) for v in value]
     except (TypeError, ValueError):

@@ -116,10 +116,11 @@ class Builder:
 class CallRecord:
     """One call made during functional construction: ``fn(*args, **kwargs) -> outputs``."""
 
-    __slots__ = ("fn", "args", "kwargs", "outputs", "layer")
+    __slots__ = ("fn", "args", "kwargs", "outputs", "layer", "op", "attrs")
 
-    def __init__(self, fn, args, kwargs, layer=None):
+    def __init__(self, fn, args, kwargs, layer=None, op=None, attrs=None):
         self.fn, self.args, self.kwargs, self.layer = fn, args, kwargs, layer
+        self.op, self.attrs = op, attrs       # for op-level records: the op name and its attributes
         self.outputs: list[KerasTensor] = []
 
 

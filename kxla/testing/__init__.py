@@ -15,3 +15,6 @@ from .numerics import assert_semantics_preserved, random_arguments, evaluate
 
 __all__ = ["graph_from_text", "run_pass", "assert_ir_equal", "canonical_text", "check_ir",
            "assert_semantics_preserved", "random_arguments", "evaluate"]
+from .compiles import assert_max_compiles, TooManyCompilesError  # noqa: E402
+
+__all__ += ["assert_max_compiles", "TooManyCompilesError"]

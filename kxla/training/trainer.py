@@ -116,9 +116,10 @@ class Trainer:
         self._passes = passes
         self._losses_mod, self._metrics_mod = losses_mod, metrics_mod
         # resolve loss and metric names now so typos fail here, before any compilation
-        for spec in self._per_output(loss, "loss") if loss is not None else []:
-            if spec is not None:
-                losses_mod.get(spec)
+        for spec in _strings(loss):
+            losses_mod.get(spec)
+        for spec in _strings(metrics) + _strings(weighted_metrics):
+            metrics_mod.get(spec)
         self._resolved = None
         self._opt_state = None
         self._invalidate()
@@ -534,11 +535,12 @@ class Trainer:
         bx = [a[idx] for a in xs]
         by = [a[idx] if a is not None else None for a in ys] if ys is not None else []
         real = bx[0].shape[0]
-        bsw = sw[idx] if sw is not None else None
+        # always an array, so calls with and without sample weights share one compiled step
+        bsw = sw[idx] if sw is not None else np.ones(bx[0].shape[0], np.float32)
         if pad and real < batch_size:
             bx = data_mod.pad_batch(bx, batch_size)
             by = [data_mod.pad_batch([a], batch_size)[0] if a is not None else None for a in by]
-            bsw = data_mod.pad_batch([bsw], batch_size)[0] if bsw is not None else None
+            bsw = data_mod.pad_batch([bsw], batch_size)[0]
             mask = np.zeros(batch_size, np.float32)
             mask[:real] = 1
         else:
@@ -549,13 +551,13 @@ class Trainer:
     def _empty_like(packed):
         bx, by, bsw, mask = packed
         return ([np.zeros_like(a) for a in bx], [np.zeros_like(a) if a is not None else None for a in by],
-                np.zeros_like(bsw) if bsw is not None else None, np.zeros_like(mask))
+                np.zeros_like(bsw), np.zeros_like(mask))
 
     @staticmethod
     def _stack(packed):
         bx = [np.stack(parts) for parts in zip(*[p[0] for p in packed])]
         by = [np.stack(parts) if parts[0] is not None else None for parts in zip(*[p[1] for p in packed])]
-        bsw = np.stack([p[2] for p in packed]) if packed[0][2] is not None else None
+        bsw = np.stack([p[2] for p in packed])
         return bx, by, bsw, np.stack([p[3] for p in packed])
 
     # -- evaluate / predict -----------------------------------------------------------------
@@ -682,6 +684,17 @@ class Trainer:
 
     def get_metrics_result(self) -> dict:
         return dict(self.history.history) if self.history else {}
+
+
+def _strings(spec) -> list[str]:
+    """Every string inside a (nested list/dict) loss or metrics spec."""
+    if isinstance(spec, str):
+        return [spec]
+    if isinstance(spec, dict):
+        spec = list(spec.values())
+    if isinstance(spec, (list, tuple)):
+        return [s for item in spec for s in _strings(item)]
+    return []
 
 
 def _size(idx, n: int) -> int:

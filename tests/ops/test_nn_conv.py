@@ -136,6 +136,7 @@ def test_conv_op_names_and_attrs():
     assert y.shape == (None, 3, 3, 4)
     assert get_op("conv2d").layout == "sensitive"
     assert ops.conv(x, k).shape == (1, 3, 3, 4)
+    assert ops.conv(x, k, strides=np.int64(2)).shape == (1, 2, 2, 4)
 
 
 def test_conv_unknown_spatial_dims_stay_unknown():
@@ -280,6 +281,7 @@ def test_max_pool_integer_input():
     (lambda: ops.average_pool(rand(4, 4), 2), "rank"),
     (lambda: ops.average_pool(rand(1, 4, 4, 1), 2, padding="causal"), "padding"),
     (lambda: ops.max_pool(rand(1, 4, 4, 1), 2, data_format="nhwc"), "data_format"),
+    (lambda: ops.average_pool(np.ones((1, 4, 4, 1), "int32"), 2), "floating-point"),
 ])
 def test_pool_errors(call, match):
     with pytest.raises(ValueError, match=match):

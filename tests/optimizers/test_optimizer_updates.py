@@ -30,11 +30,15 @@ def _run_kxla(opt, params, grads_seq, jit=True):
 
 
 def _run_keras(keras, opt, params, grads_seq):
+    """Keras 3's optimizer on keras.Variables, stepped through its stateless API under jax.jit."""
     names = sorted(params)
     variables = [keras.Variable(params[n], name=n.split("/")[-1]) for n in names]
+    opt.build(variables)
+    apply = jax.jit(opt.stateless_apply)
+    train, opt_vars = [v.value for v in variables], [v.value for v in opt.variables]
     for g in grads_seq:
-        opt.apply([jnp.asarray(g[n]) for n in names], variables)
-    return {n: np.asarray(v.numpy()) for n, v in zip(names, variables)}
+        train, opt_vars = apply(opt_vars, [jnp.asarray(g[n]) for n in names], train)
+    return {n: np.asarray(v) for n, v in zip(names, train)}
 
 
 def _assert_close(a, b, rtol=1e-5, atol=1e-6):

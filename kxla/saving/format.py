@@ -1,0 +1,290 @@
+"""The kxla file container: one msgpack map, checksummed, validated field by field, written atomically.
+
+A file is a msgpack map of four entries, always in this order::
+
+    {"format": "kxla.model" | "kxla.weights",   # the magic: the file's first bytes are fixed
+     "version": 1,                                # FORMAT_VERSION of the writer
+     "sha256": <32 bytes>,                        # digest of the payload bytes
+     "payload": <bytes>}                          # a msgpack map: the content (see model_io, weights_io)
+
+Tensors inside a payload are ``{"dtype": "float32", "shape": [3, 4], "data": <raw little-endian
+bytes>}``. Nothing is ever unpickled or evaluated.
+
+Reading is defensive: the magic is checked before anything is decoded, every
+msgpack length is capped by the file's size, nesting is capped at
+``MAX_DEPTH``, the checksum is verified before the payload is decoded, every
+field's type is checked, and a tensor's buffer must hold exactly
+``prod(shape) * itemsize`` bytes before ``np.frombuffer`` sees it. Whatever
+is wrong raises ``FormatError`` (a ``ValueError``) naming the file and the field.
+
+Writing is atomic: the bytes go to a temporary file in the destination's
+folder, are flushed and fsync'ed, and ``os.replace`` moves the file into
+place; a crash at any point leaves the previous file as it was.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import uuid
+
+import msgpack
+import numpy as np
+
+__all__ = ["FormatError", "FORMAT_VERSION", "MODEL_FORMAT", "WEIGHTS_FORMAT", "MAX_DEPTH", "pack_file",
+           "unpack_file", "read_file", "write_atomic", "encode_tensor", "decode_tensor", "to_plain",
+           "check_depth", "field", "expect"]
+
+FORMAT_VERSION = 1
+MODEL_FORMAT = "kxla.model"
+WEIGHTS_FORMAT = "kxla.weights"
+MAX_DEPTH = 64              # nesting of maps/lists anywhere in a payload
+MAX_RANK = 32               # dimensions of a stored tensor
+_CHUNK = 1 << 20            # bytes per write() call
+
+# dtypes a file may hold (the IR's dtypes); bfloat16 comes from ml_dtypes (a jax dependency)
+DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
+          "uint32", "uint64", "bool")
+
+
+class FormatError(ValueError):
+    """A file that is not a valid kxla file: wrong magic, truncated, corrupted, or malformed fields."""
+
+
+def _header_prefix(kind: str) -> bytes:
+    return b"\x84" + msgpack.packb("format") + msgpack.packb(kind)
+
+
+# -- packing ---------------------------------------------------------------------
+def to_plain(obj, where: str = "value"):
+    """``obj`` as msgpack-ready plain data: tuples become lists, numpy scalars Python numbers.
+
+    Raises:
+      TypeError: an object that is not plain data (a callable, a layer, a dict with non-string keys),
+        naming where it was found.
+    """
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes)):
+        return obj
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (list, tuple)):
+        return [to_plain(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, str):
+                raise TypeError(f"cannot save {where}: dict key {k!r} is not a string")
+            out[k] = to_plain(v, f"{where}[{k!r}]")
+        return out
+    raise TypeError(f"cannot save {where}: {type(obj).__name__} object {obj!r} is not plain data "
+                    "(str, number, bool, None, list or dict); give it a get_config() that returns plain data")
+
+
+def pack_file(kind: str, payload: dict) -> bytes:
+    """The bytes of a kxla file of ``kind`` (``MODEL_FORMAT`` / ``WEIGHTS_FORMAT``) holding ``payload``."""
+    body = msgpack.packb(payload, use_bin_type=True)
+    return msgpack.packb({"format": kind, "version": FORMAT_VERSION, "sha256": hashlib.sha256(body).digest(),
+                          "payload": body}, use_bin_type=True)
+
+
+def tensor_dtype(name: str) -> np.dtype:
+    if name == "bfloat16":
+        import ml_dtypes
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+def encode_tensor(array) -> dict:
+    """``{"dtype", "shape", "data"}`` for an array (jax or numpy), data little-endian."""
+    arr = np.asarray(array)
+    name = "bfloat16" if arr.dtype.name == "bfloat16" else arr.dtype.name
+    if name not in DTYPES:
+        raise TypeError(f"cannot save an array of dtype {arr.dtype}")
+    if arr.dtype.byteorder == ">":
+        arr = arr.astype(arr.dtype.newbyteorder("<"))
+    return {"dtype": name, "shape": [int(d) for d in arr.shape], "data": np.ascontiguousarray(arr).tobytes()}
+
+
+# -- unpacking -----------------------------------------------------------------
+def _unpack(data: bytes, what: str):
+    n = len(data)
+    try:
+        return msgpack.unpackb(data, raw=False, use_list=True, strict_map_key=True, max_bin_len=n,
+                               max_str_len=n, max_array_len=n, max_map_len=n, max_ext_len=0)
+    except msgpack.exceptions.StackError:
+        raise FormatError(f"{what}: data nested too deeply") from None
+    except Exception as e:          # ExtraData, OutOfData, FormatError, Unicode, ValueError, ...
+        raise FormatError(f"{what}: not valid msgpack ({type(e).__name__}: {e})") from None
+
+
+def check_depth(obj, what: str, limit: int = MAX_DEPTH) -> None:
+    """Raise FormatError if lists/maps in ``obj`` nest deeper than ``limit`` (iterative, no recursion)."""
+    stack = [(obj, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise FormatError(f"{what}: data nested deeper than {limit} levels")
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+
+
+def unpack_file(data: bytes, kind: str, source: str = "file") -> dict:
+    """The validated payload map of a file of ``kind``; FormatError for anything else.
+
+    Arguments:
+      data: the file's bytes.
+      kind: ``MODEL_FORMAT`` or ``WEIGHTS_FORMAT``; a file of another kxla kind is refused with a hint.
+      source: name used in error messages (the path).
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FormatError(f"{source}: expected bytes, got {type(data).__name__}")
+    data = bytes(data)
+    if not data.startswith(_header_prefix(kind)):
+        for other in (MODEL_FORMAT, WEIGHTS_FORMAT):
+            if other != kind and data.startswith(_header_prefix(other)):
+                raise FormatError(f"{source}: is a {other!r} file, not a {kind!r} file")
+        raise FormatError(f"{source}: not a kxla file (expected the {kind!r} header; "
+                          f"the file starts with {data[:8]!r})")
+    outer = _unpack(data, source)
+    if not isinstance(outer, dict) or list(outer) != ["format", "version", "sha256", "payload"]:
+        raise FormatError(f"{source}: malformed header")
+    version = outer["version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise FormatError(f"{source}: malformed format version {version!r}")
+    if version > FORMAT_VERSION or version < 1:
+        raise FormatError(f"{source}: format version {version} is not supported by this kxla "
+                          f"(it reads versions 1 to {FORMAT_VERSION})")
+    digest, body = outer["sha256"], outer["payload"]
+    if not isinstance(digest, bytes) or len(digest) != 32 or not isinstance(body, bytes):
+        raise FormatError(f"{source}: malformed header")
+    if hashlib.sha256(body).digest() != digest:
+        raise FormatError(f"{source}: checksum mismatch (the file is corrupted)")
+    payload = _unpack(body, source)
+    if not isinstance(payload, dict):
+        raise FormatError(f"{source}: the payload is not a map")
+    check_depth(payload, source)
+    payload["__version__"] = version
+    return payload
+
+
+def read_file(path, kind: str) -> dict:
+    """Read and validate the file at ``path`` (see ``unpack_file``).
+
+    Raises:
+      FileNotFoundError / IsADirectoryError / PermissionError: as ``open`` does.
+      FormatError: not a valid file of ``kind``.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    return unpack_file(data, kind, source=path)
+
+
+# -- field validation --------------------------------------------------------------
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", bytes: "bytes",
+               list: "a list", dict: "a map", type(None): "null"}
+
+
+def expect(value, types, where: str):
+    """``value`` if it is an instance of ``types`` (bool is never an int here), else FormatError."""
+    types = types if isinstance(types, tuple) else (types,)
+    ok = isinstance(value, types)
+    if ok and isinstance(value, bool) and bool not in types:
+        ok = False
+    if float in types and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if not ok:
+        wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+        raise FormatError(f"{where}: expected {wanted}, got {type(value).__name__}")
+    return value
+
+
+_MISSING = object()
+
+
+def field(mapping: dict, key: str, types, where: str, default=_MISSING):
+    """``mapping[key]`` checked against ``types``; FormatError if missing (and no default) or mistyped."""
+    expect(mapping, dict, where)
+    if key not in mapping:
+        if default is not _MISSING:
+            return default
+        raise FormatError(f"{where}: missing field {key!r}")
+    return expect(mapping[key], types, f"{where}.{key}")
+
+
+def decode_tensor(entry, where: str) -> np.ndarray:
+    """A read-only numpy array from ``{"dtype", "shape", "data"}`` (FormatError if inconsistent).
+
+    The buffer length is checked against ``prod(shape) * itemsize`` (exact
+    Python integers, no overflow) before any array is made, so a hostile shape
+    cannot make this allocate.
+    """
+    dtype_name = field(entry, "dtype", str, where)
+    if dtype_name not in DTYPES:
+        raise FormatError(f"{where}.dtype: unsupported dtype {dtype_name!r}")
+    shape = field(entry, "shape", list, where)
+    if len(shape) > MAX_RANK:
+        raise FormatError(f"{where}.shape: rank {len(shape)} exceeds {MAX_RANK}")
+    for d in shape:
+        expect(d, int, f"{where}.shape")
+        if d < 0:
+            raise FormatError(f"{where}.shape: negative dimension {d}")
+    data = field(entry, "data", bytes, where)
+    dtype = tensor_dtype(dtype_name).newbyteorder("<")
+    expected = math.prod(shape) * dtype.itemsize
+    if len(data) != expected:
+        raise FormatError(f"{where}: {len(data)} data bytes, but shape {shape} of {dtype_name} needs {expected}")
+    arr = np.frombuffer(data, dtype=dtype).reshape(shape)
+    return arr if dtype.isnative else arr.astype(dtype.newbyteorder("="))
+
+
+# -- writing -----------------------------------------------------------------------
+def _write_chunks(f, data: bytes) -> None:
+    view = memoryview(data)
+    for start in range(0, len(view), _CHUNK):
+        f.write(view[start:start + _CHUNK])
+
+
+def write_atomic(path, data: bytes, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``.
+
+    Arguments:
+      overwrite: when False, refuse (FileExistsError) if ``path`` exists.
+    """
+    path = os.fspath(path)
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path} exists and overwrite=False")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory")
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_chunks(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:                                   # make the rename itself durable (POSIX)
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
