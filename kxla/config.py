@@ -1,4 +1,7 @@
-"""Process-wide settings: image data format, float type, dtype policy, compilation cache."""
+"""Process-wide settings: image data format, float type, dtype policy, compilation cache.
+
+``enable_compilation_cache`` imports jax when called; the rest of this module imports nothing heavy.
+"""
 from __future__ import annotations
 
 import os
@@ -45,3 +48,111 @@ def epsilon() -> float:
 
 def set_epsilon(value: float) -> None:
     _settings["epsilon"] = float(value)
+
+
+# -- dtype policies (mixed precision) ------------------------------------------------------
+class DTypePolicy:
+    """A dtype policy (Keras 3's names): the dtype variables are stored in and the dtype math runs in.
+
+    ``"float32"`` (both float32), ``"mixed_bfloat16"`` / ``"mixed_float16"``
+    (variables float32, matmuls and convolutions in bfloat16 / float16, loss
+    in float32). kxla realises a mixed policy as an IR pass
+    (``mixed-precision{policy=...}``) that casts around matmul and conv nodes;
+    ``"mixed_float16"`` also turns on dynamic loss scaling in the train step.
+
+    Attributes:
+      name: the policy name.
+      compute_dtype: dtype of matmul/conv math.
+      variable_dtype: dtype of the weights (always float32 for mixed policies).
+    """
+
+    _POLICIES = {"float32": ("float32", "float32"), "mixed_bfloat16": ("bfloat16", "float32"),
+                 "mixed_float16": ("float16", "float32"), "bfloat16": ("bfloat16", "bfloat16"),
+                 "float16": ("float16", "float16")}
+
+    def __init__(self, name: str = "float32"):
+        if isinstance(name, DTypePolicy):
+            name = name.name
+        if name not in self._POLICIES:
+            raise ValueError(f"Unknown dtype policy {name!r}; expected one of {sorted(self._POLICIES)}")
+        self.name = name
+        self.compute_dtype, self.variable_dtype = self._POLICIES[name]
+
+    @property
+    def is_mixed(self) -> bool:
+        return self.compute_dtype != self.variable_dtype
+
+    @property
+    def needs_loss_scaling(self) -> bool:
+        """float16 compute needs dynamic loss scaling; bfloat16 has float32's exponent range."""
+        return self.compute_dtype == "float16"
+
+    def __eq__(self, other):
+        return isinstance(other, DTypePolicy) and other.name == self.name
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return f'<DTypePolicy "{self.name}">'
+
+
+def is_policy_name(dtype) -> bool:
+    """Whether ``dtype`` names a mixed dtype policy (``"mixed_bfloat16"``) or is a DTypePolicy."""
+    return isinstance(dtype, DTypePolicy) or (isinstance(dtype, str) and dtype.startswith("mixed_"))
+
+
+_settings["dtype_policy"] = DTypePolicy("float32")
+
+
+def set_dtype_policy(policy) -> None:
+    """Set the process-wide dtype policy: ``"float32"``, ``"mixed_bfloat16"`` or ``"mixed_float16"``.
+
+    Arguments:
+      policy: a policy name or a ``DTypePolicy``. Layers created with ``dtype=None``
+        follow it; models compiled after this call insert the mixed-precision pass.
+    """
+    _settings["dtype_policy"] = DTypePolicy(policy)
+
+
+def dtype_policy() -> DTypePolicy:
+    """The process-wide ``DTypePolicy`` (default ``"float32"``)."""
+    return _settings["dtype_policy"]
+
+
+# -- the persistent compilation cache ---------------------------------------------------------
+def enable_compilation_cache(path: str | None = None, min_compile_time_secs: float = 0.0) -> str:
+    """Turn on JAX's persistent compilation cache, so a later process skips XLA compilation.
+
+    Every XLA program compiled from now on (train/eval/predict steps included)
+    is written to ``path``; a process that compiles the same program (same
+    model, shapes, jax/XLA version and flags) loads it from there instead.
+    ``model.compile_stats()`` reports ``cache_hits`` / ``cache_misses`` per mode.
+    The directory is trusted code: do not share it with users you do not trust.
+
+    Arguments:
+      path: the cache directory (created if missing); default
+        ``$KXLA_CACHE_DIR`` or ``~/.cache/kxla/xla``.
+      min_compile_time_secs: programs that compiled faster than this are not written.
+
+    Returns:
+      The absolute cache directory.
+    """
+    import jax
+    path = os.path.abspath(os.path.expanduser(
+        path or os.environ.get("KXLA_CACHE_DIR") or os.path.join("~", ".cache", "kxla", "xla")))
+    os.makedirs(path, exist_ok=True)
+    previous = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_time_secs))
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    if previous and previous != path:
+        from jax.experimental.compilation_cache import compilation_cache
+        compilation_cache.reset_cache()
+    _settings["compilation_cache"] = path
+    return path
+
+
+def compilation_cache_dir() -> str | None:
+    """The directory given to ``enable_compilation_cache``, or None."""
+    return _settings.get("compilation_cache")

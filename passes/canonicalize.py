@@ -50,7 +50,7 @@ SHAPES = [
     (P("cast", X), lambda x: x),                                    # cast to x's own dtype -> x
     (P("reshape", X), lambda x: x),                                 # reshape to x's own shape -> x
     (P("reshape", P("reshape", X)),                                 # reshape(reshape(x)) -> reshape(x)
-     lambda b, x, root: b.reshape(x, shape=root.attrs["shape"])),
+     lambda b, x, root: x if x.type == root.results[0].type else b.reshape(x, shape=root.attrs["shape"])),
     (P("transpose", X, where=_identity_perm), lambda x: x),         # transpose(x, identity) -> x
     (P("transpose", P("transpose", X, name="inner")), _compose),    # transpose∘transpose -> one transpose
 ]

@@ -11,3 +11,4 @@ from .reshaping import *  # noqa: F401,F403
 from .regularization import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
+from .core.embedding import Embedding  # noqa: F401

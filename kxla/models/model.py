@@ -218,6 +218,37 @@ class Model(Trainer, Layer):
                              "activation of their own")
         return result
 
+    # -- the JAX escape hatch -----------------------------------------------------------
+    def as_jax(self):
+        """The model as plain JAX: ``(apply_fn, params, state)``.
+
+        Returns:
+          apply_fn: ``apply_fn(params, state, x, training=False, rng=None) -> (outputs, new_state)``,
+            pure and jit-able; ``training`` is a Python bool choosing the traced graph; ``x`` is an
+            array or a list of arrays in input order; ``outputs`` has the model's output structure.
+          params: dict of all parameter arrays by IR name (``"dense.kernel"``); which are trainable
+            is ``{v.ir_name for v in model.trainable_weights}``.
+          state: dict of non-trainable state arrays (BatchNorm statistics).
+
+        Write results back with ``model.set_weights`` or ``variable.assign``.
+        """
+        import jax.numpy as jnp
+        from ..lowering import lower
+        fns = {}
+
+        def apply_fn(params, state, x, training=False, rng=None):
+            traced = self.trace(bool(training))
+            if bool(training) not in fns:
+                fns[bool(training)] = lower(traced.graph)
+            xs = list(x) if isinstance(x, (list, tuple)) else [x]
+            outs, new_state = fns[bool(training)](params, state, xs, rng=rng, training=bool(training))
+            return jax.tree_util.tree_unflatten(traced.out_treedef, outs[:traced.n_outputs]), new_state
+
+        self.trace(False)                      # builds the layers, so the weights exist
+        params = {v.ir_name: jnp.asarray(v.numpy()) for v in self.weights if v.kind == "param"}
+        state = {v.ir_name: jnp.asarray(v.numpy()) for v in self.weights if v.kind == "state"}
+        return apply_fn, params, state
+
     # -- summary ----------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None, show_flops=False):

@@ -83,6 +83,6 @@ def print_summary(model, print_fn=None, show_flops=False):
     lines.append(f" Non-trainable params: {frozen:,} ({_bytes(frozen_bytes)})")
     if report is not None:
         from ..debug.flops import format_flops
-        lines.append(f" Total FLOPs: {report.total:,} ({format_flops(report.total)}) per sample, "
-                     "inference graph, multiply-add = 2")
+        short = f" ({format_flops(report.total)})" if report.total >= 1000 else ""
+        lines.append(f" Total FLOPs: {report.total:,}{short} per sample, inference graph, multiply-add = 2")
     print_fn("\n".join(lines))

@@ -74,6 +74,8 @@ def _type_of(x, like: TensorType | None) -> TensorType:
         return TensorType(x.shape, x.dtype)
     if isinstance(x, (bool, int, float)) and like is not None:
         return TensorType((), like.dtype)
+    if isinstance(x, jax.Array) or isinstance(x, jax.core.Tracer):
+        return TensorType(x.shape, canonical_dtype(x.dtype))     # never pull a traced value to host
     arr = np.asarray(x)
     dtype = {np.dtype("float64"): "float32", np.dtype("int64"): "int32"}.get(arr.dtype, arr.dtype)
     return TensorType(arr.shape, canonical_dtype(dtype))

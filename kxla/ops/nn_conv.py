@@ -282,10 +282,8 @@ def _full_window(values, data_format: str) -> tuple:
 
 
 def _max_pool_lower(ctx, x, pool_size, strides, padding, data_format):
-    if jnp.issubdtype(x.dtype, jnp.floating):
-        init = jnp.array(-jnp.inf, x.dtype)
-    else:
-        init = jnp.array(jnp.iinfo(x.dtype).min, x.dtype)
+    # a Python scalar init lets JAX recognise the max monoid (and differentiate the window)
+    init = -float("inf") if jnp.issubdtype(x.dtype, jnp.floating) else int(jnp.iinfo(x.dtype).min)
     return jax.lax.reduce_window(x, init, jax.lax.max, _full_window(pool_size, data_format),
                                  _full_window(strides, data_format), padding.upper())
 
@@ -293,7 +291,7 @@ def _max_pool_lower(ctx, x, pool_size, strides, padding, data_format):
 def _avg_pool_lower(ctx, x, pool_size, strides, padding, data_format):
     window = _full_window(pool_size, data_format)
     steps = _full_window(strides, data_format)
-    zero = jnp.array(0, x.dtype)
+    zero = 0.0 if jnp.issubdtype(x.dtype, jnp.floating) else 0    # Python scalar: the add monoid
     total = jax.lax.reduce_window(x, zero, jax.lax.add, window, steps, padding.upper())
     if padding == "valid":
         return total / jnp.array(math.prod(pool_size), x.dtype)

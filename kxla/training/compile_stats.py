@@ -4,6 +4,11 @@
 every JAX trace / lowering / backend-compile event fired on this thread to
 that model and mode. ``kxla.testing.assert_max_compiles`` builds on the same
 listeners.
+
+With the persistent compilation cache on (``kxla.config.enable_compilation_cache``)
+JAX still fires its backend-compile event when it *loads* an executable from
+the cache; such an event follows a ``cache_hits`` event and is counted as a
+``cache_load``, not as a compilation.
 """
 from __future__ import annotations
 
@@ -24,12 +29,14 @@ _CACHE_EVENTS = {
     "/jax/compilation_cache/cache_misses": "cache_misses",
 }
 _installed = False
+_install_lock = threading.Lock()
 
 
 def _collectors() -> list:
-    if not hasattr(_local, "stack"):
-        _local.stack = []
-    return _local.stack
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
 
 
 def _on_duration(event: str, duration: float, **kwargs):
@@ -49,25 +56,67 @@ def _on_event(event: str, **kwargs):
 def _install():
     global _installed
     if not _installed:
-        monitoring.register_event_duration_secs_listener(_on_duration)
-        monitoring.register_event_listener(_on_event)
-        _installed = True
+        with _install_lock:
+            if not _installed:
+                monitoring.register_event_duration_secs_listener(_on_duration)
+                monitoring.register_event_listener(_on_event)
+                _installed = True
 
 
 class _Counter:
+    """Adds events to ``sink[kind] = {"count", "seconds"}``; a compile right after a cache hit is a load."""
+
+    __slots__ = ("sink", "pending_hits")
+
     def __init__(self, sink):
         self.sink = sink
+        self.pending_hits = 0
 
     def add(self, kind, seconds):
-        self.sink[kind]["count"] += 1
-        self.sink[kind]["seconds"] += seconds
+        if kind == "cache_hits":
+            self.pending_hits += 1
+        elif kind == "compile" and self.pending_hits:
+            self.pending_hits -= 1
+            kind = "cache_load"
+        entry = self.sink[kind]
+        entry["count"] += 1
+        entry["seconds"] += seconds
+
+
+class _Collect:
+    """A cheap reusable context manager (fit enters one per step)."""
+
+    __slots__ = ("counter",)
+
+    def __init__(self, counter):
+        self.counter = counter
+
+    def __enter__(self):
+        _collectors().append(self.counter)
+        return self
+
+    def __exit__(self, *exc):
+        stack = _collectors()
+        if stack and stack[-1] is self.counter:
+            stack.pop()
+        else:
+            stack.remove(self.counter)
+        return False
+
+
+def _counts():
+    return defaultdict(lambda: {"count": 0, "seconds": 0.0})
 
 
 @contextlib.contextmanager
 def counting():
-    """Count every trace/lower/compile on this thread inside the block: yields the counts dict."""
+    """Count every trace/lower/compile on this thread inside the block: yields the counts dict.
+
+    ``counts["compile"]`` counts real XLA compilations only; loads from the
+    persistent cache are under ``counts["cache_load"]``.
+    """
     _install()
-    counts = defaultdict(lambda: {"count": 0, "seconds": 0.0})
+    counts = _counts()
     counter = _Counter(counts)
     _collectors().append(counter)
     try:
@@ -77,26 +126,46 @@ def counting():
 
 
 class CompileStats:
-    """Per-mode counts and seconds of traces, lowerings and XLA compilations of one model."""
+    """Per-mode counts and seconds of traces, lowerings, XLA compilations and cache use of one model."""
 
     def __init__(self):
-        self.modes: dict = defaultdict(lambda: defaultdict(lambda: {"count": 0, "seconds": 0.0}))
+        self.modes: dict = defaultdict(_counts)
+        self._collectors: dict = {}
 
-    @contextlib.contextmanager
-    def collect(self, mode: str):
-        _install()
-        counter = _Counter(self.modes[mode])
-        _collectors().append(counter)
-        try:
-            yield
-        finally:
-            _collectors().remove(counter)
+    def collect(self, mode: str) -> _Collect:
+        """Context manager attributing this thread's compile events inside it to ``mode``."""
+        c = self._collectors.get(mode)
+        if c is None:
+            _install()
+            c = self._collectors[mode] = _Collect(_Counter(self.modes[mode]))
+        return c
 
     def as_dict(self) -> dict:
+        """``{mode: {"traces", "lowers", "compiles", "cache_hits", "cache_misses",
+        "trace_seconds", "lower_seconds", "compile_seconds", "cache_load_seconds"}}``."""
         out = {}
         for mode, kinds in self.modes.items():
-            out[mode] = {f"{kind}s" if not kind.startswith("cache") else kind: v["count"]
-                         for kind, v in kinds.items()}
-            out[mode].update({f"{kind}_seconds": round(v["seconds"], 6) for kind, v in kinds.items()
-                              if not kind.startswith("cache")})
+            entry = {"traces": 0, "lowers": 0, "compiles": 0, "cache_hits": 0, "cache_misses": 0}
+            for kind, v in kinds.items():
+                if kind.startswith("cache_") and kind != "cache_load":
+                    entry[kind] = v["count"]
+                elif kind != "cache_load":
+                    entry[f"{kind}s"] = v["count"]
+            for kind in ("trace", "lower", "compile", "cache_load"):
+                entry[f"{kind}_seconds"] = round(kinds[kind]["seconds"], 6) if kind in kinds else 0.0
+            out[mode] = entry
         return out
+
+    def summary(self, mode: str) -> str:
+        """One line for fit's verbose output: counts, the trace/lower/compile split, cache hits/misses."""
+        d = self.as_dict().get(mode)
+        if d is None:
+            return f"{mode}: nothing compiled"
+        line = (f"{mode}: {d['compiles']} XLA compilation{'s' if d['compiles'] != 1 else ''} "
+                f"(trace {d['trace_seconds']:.2f}s, lower {d['lower_seconds']:.2f}s, "
+                f"compile {d['compile_seconds']:.2f}s)")
+        if d["cache_hits"] or d["cache_misses"]:
+            line += (f"; persistent cache: {d['cache_hits']} hit{'s' if d['cache_hits'] != 1 else ''} "
+                     f"({d['cache_load_seconds']:.2f}s loading), {d['cache_misses']} miss"
+                     f"{'es' if d['cache_misses'] != 1 else ''}")
+        return line

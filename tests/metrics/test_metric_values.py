@@ -79,13 +79,27 @@ CASES = [
 
 
 def _keras_value(keras, name, kwargs, batches):
-    """Keras 3's result after all batches, through its stateless API under jax.jit (fast to run)."""
+    """Keras 3's result after all batches, through its stateless API in one jitted call (fast to run)."""
     m = getattr(keras.metrics, name)(**kwargs)
-    state = [v.value for v in m.variables]
-    update = jax.jit(lambda s, yt, yp, w: m.stateless_update_state(s, yt, yp, sample_weight=w))
-    for yt, yp, w in batches:
-        state = update(state, yt, yp, w)
-    return np.asarray(jax.jit(m.stateless_result)(state))
+
+    def run(batches):
+        state = [v.value for v in m.variables]
+        for yt, yp, w in batches:
+            state = m.stateless_update_state(state, yt, yp, sample_weight=w)
+        return m.stateless_result(state)
+
+    return np.asarray(jax.jit(run)(batches))
+
+
+def _functional_value(metric, batches):
+    """kxla's functional protocol (init / update / result(state)), all batches in one jitted call."""
+    def run(batches):
+        state = metric.init()
+        for yt, yp, w in batches:
+            state = metric.update(state, yt, yp, sample_weight=w)
+        return metric.result(state)
+
+    return np.asarray(jax.jit(run)(batches))
 
 
 @pytest.mark.parametrize("name,kwargs,kind,weighted", CASES,
@@ -103,11 +117,7 @@ def test_metric_matches_keras_eager_and_jitted(keras, name, kwargs, kind, weight
         np.testing.assert_allclose(eager.result(), 0.0)
 
     functional = getattr(metrics, name)(**kwargs)
-    update, result = jax.jit(functional.update), jax.jit(functional.result)
-    state = functional.init()
-    for yt, yp, w in batches:
-        state = update(state, yt, yp, sample_weight=w)
-    np.testing.assert_allclose(result(state), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_functional_value(functional, batches), want, rtol=1e-5, atol=1e-6)
     # The functional path leaves the eager variables untouched.
     assert all(float(np.sum(np.abs(v.numpy()))) == 0.0 for v in functional.variables)
 

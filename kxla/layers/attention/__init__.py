@@ -1,1 +1,4 @@
-"""kxla.layers.attention"""
+"""Attention layers (Keras 3 names): MultiHeadAttention."""
+from .multi_head_attention import MultiHeadAttention
+
+__all__ = ["MultiHeadAttention"]

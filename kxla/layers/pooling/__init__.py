@@ -5,3 +5,5 @@ from .average_pooling2d import AveragePooling2D
 from .global_average_pooling2d import GlobalAveragePooling2D
 
 __all__ = ["BasePooling", "BaseGlobalPooling", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D"]
+from .global_pooling_1d import GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalMaxPooling2D  # noqa: E402
+__all__ += ["GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"]

@@ -1,1 +1,13 @@
-"""kxla.layers.rnn"""
+"""Recurrent layers (Keras 3 names): SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed.
+
+Each SimpleRNN / LSTM / GRU call is one recurrent IR node (``simple_rnn``,
+``lstm``, ``gru``) lowered to one ``jax.lax.scan``.
+"""
+from .base_rnn import BaseRNN
+from .simple_rnn import SimpleRNN
+from .lstm import LSTM
+from .gru import GRU
+from .bidirectional import Bidirectional
+from .time_distributed import TimeDistributed
+
+__all__ = ["BaseRNN", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed"]

@@ -1,0 +1,81 @@
+"""TimeDistributed (Keras 3): apply a layer to every time step, as one call on (batch*time, ...)."""
+from __future__ import annotations
+
+from ... import ops
+from ..layer import Layer
+
+
+def _serialize(layer) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def deserialize_layer(config):
+    """A layer from ``{"class_name", "config"}`` (kxla.layers names), or the layer itself."""
+    if isinstance(config, Layer):
+        return config
+    from ... import layers
+    cls = getattr(layers, config["class_name"], None)
+    if cls is None:
+        raise ValueError(f"Unknown layer class {config['class_name']!r}")
+    return cls.from_config(dict(config["config"]))
+
+
+class TimeDistributed(Layer):
+    """Applies ``layer`` to each slice ``inputs[:, t]`` (``keras.layers.TimeDistributed``).
+
+    The time axis is folded into the batch: ``(batch, time, ...)`` is reshaped
+    to ``(batch*time, ...)``, ``layer`` runs once, and the result is reshaped
+    back, so the IR holds one copy of the layer's nodes (Dense, Conv2D, ...)
+    and its weights are shared across steps. The time dimension (or the batch
+    dimension) must be known. Masks pass through.
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(f"TimeDistributed needs a kxla.layers.Layer instance, got {layer!r}")
+        super().__init__(**kwargs)
+        self.layer = layer
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) < 3:
+            raise ValueError(f"TimeDistributed needs inputs with at least 3 dims (batch, time, ...), got "
+                             f"{input_shape}")
+        if not self.layer.built:
+            self.layer.build((None,) + input_shape[2:])
+            self.layer.built = True
+        self.built = True
+
+    def call(self, inputs, training=None, mask=None):
+        shape = tuple(inputs.shape)
+        batch, time = shape[0], shape[1]
+        if time is None and batch is None:
+            raise ValueError(f"Layer {self.name!r} (TimeDistributed): the time dimension of the input must be "
+                             f"known (or the batch size), got shape {shape}")
+        if any(d is None for d in shape[2:]):
+            raise ValueError(f"Layer {self.name!r} (TimeDistributed): the per-step shape must be known, got "
+                             f"{shape}")
+        flat = ops.reshape(inputs, [-1, *shape[2:]])
+        kwargs = {"training": training}
+        if mask is not None and self.layer._call_has_mask:
+            kwargs["mask"] = ops.reshape(mask, [-1, *tuple(mask.shape)[2:]])
+        out = self.layer(flat, **kwargs)
+        step_shape = tuple(out.shape)[1:]
+        if time is not None:
+            return ops.reshape(out, [-1, time, *step_shape])
+        return ops.reshape(out, [batch, -1, *step_shape])
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        inner = self.layer.compute_output_shape((input_shape[0],) + input_shape[2:])
+        return (input_shape[0], input_shape[1], *tuple(inner)[1:])
+
+    def get_config(self):
+        return {**super().get_config(), "layer": _serialize(self.layer)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["layer"] = deserialize_layer(config["layer"])
+        return cls(**config)

@@ -1,0 +1,90 @@
+"""fuse-bias-activation: matmul/conv + bias_add + activation -> fused_dense / fused_conv*."""
+import pytest
+
+from kxla.testing import assert_ir_equal, assert_semantics_preserved, check_ir, run_pass
+
+DENSE = """
+graph @g(%x: f32[?,4]) params(%k: f32[4,3], %b: f32[3], %k2: f32[3,2]) {
+  %0 = matmul(%x, %k) : f32[?,3]  // d1
+  %1 = bias_add(%0, %b) {axis=-1} : f32[?,3]  // d1
+  %2 = gelu(%1) {approximate=false} : f32[?,3]  // d1
+  %3 = matmul(%2, %k2) : f32[?,2]  // d2
+  %4 = tanh(%3) : f32[?,2]  // d2
+  return %4
+}
+"""
+
+
+def test_dense_chains_fuse():
+    out, stats = run_pass("fuse-bias-activation", DENSE)
+    assert_ir_equal(out, """
+        graph @g(%x: f32[?,4]) params(%k: f32[4,3], %b: f32[3], %k2: f32[3,2]) {
+          %0 = fused_dense(%x, %k, %b) {activation="gelu_exact"} : f32[?,3]
+          %1 = fused_dense(%0, %k2) {activation="tanh"} : f32[?,2]
+          return %1
+        }""")
+    assert out.nodes[0].layer == "d1"
+    assert (stats.inserted, stats.replaced, stats.removed, stats["fused"]) == (2, 2, 3, 2)
+    assert_semantics_preserved("fuse-bias-activation", DENSE, n=2)
+
+
+CONV = """
+graph @g(%x: f32[?,2,5,4]) params(%k: f32[3,3,2,3], %b: f32[3], %k2: f32[1,1,3,2], %b2: f32[2]) {
+  %0 = conv2d(%x, %k) {strides=[1,1], padding="same", data_format="channels_first", dilation_rate=[1,1], groups=1} : f32[?,3,5,4]
+  %1 = bias_add(%0, %b) {axis=1} : f32[?,3,5,4]
+  %2 = relu(%1) : f32[?,3,5,4]
+  %3 = conv2d(%2, %k2) {strides=[1,1], padding="valid", data_format="channels_first", dilation_rate=[1,1], groups=1} : f32[?,2,5,4]
+  %4 = bias_add(%3, %b2) {axis=-3} : f32[?,2,5,4]
+  return %4
+}
+"""
+
+
+def test_conv_bias_activation_fuse_keeping_conv_attributes():
+    out, stats = run_pass("fuse-bias-activation", CONV)
+    check_ir(out, """
+        CHECK: fused_conv2d(%x, %k, %b) {strides=[1,1], padding="same", data_format="channels_first", dilation_rate=[1,1], groups=1, activation="relu"}
+        CHECK-NEXT: fused_conv2d(%0, %k2, %b2)
+        CHECK-SAME: activation="linear"
+        CHECK-NEXT: return""")
+    assert stats["fused"] == 2
+    assert_semantics_preserved("fuse-bias-activation", CONV, n=2, rtol=1e-4)
+
+
+DONT = {
+    "intermediate read elsewhere": """
+        graph @g(%x: f32[?,4]) params(%k: f32[4,3], %b: f32[3]) {
+          %0 = matmul(%x, %k) : f32[?,3]
+          %1 = bias_add(%0, %b) {axis=-1} : f32[?,3]
+          %2 = relu(%1) : f32[?,3]
+          return %2, %0
+        }""",
+    "bias on another axis": """
+        graph @g(%x: f32[?,4]) params(%k: f32[4,3], %b: f32[2]) {
+          %0 = matmul(%x, %k) : f32[2,3]
+          %1 = bias_add(%0, %b) {axis=0} : f32[2,3]
+          return %1
+        }""",
+    "activation that has no fused form": """
+        graph @g(%x: f32[?,4]) params(%k: f32[4,3]) {
+          %0 = matmul(%x, %k) : f32[?,3]
+          %1 = elu(%0) {alpha=0.5} : f32[?,3]
+          %2 = softmax(%1) {axis=-1} : f32[?,3]
+          return %2
+        }""",
+    "batched 3-D kernel": """
+        graph @g(%x: f32[2,3,4]) params(%k: f32[2,4,3]) {
+          %0 = matmul(%x, %k) : f32[2,3,3]
+          %1 = relu(%0) : f32[2,3,3]
+          return %1
+        }""",
+}
+
+
+@pytest.mark.parametrize("name", list(DONT))
+def test_does_not_fire(name):
+    src = DONT[name].replace("f32[2,3] {", "f32[2,3] {") if name != "bias on another axis" else \
+        DONT[name].replace("%x: f32[?,4]", "%x: f32[2,4]")
+    out, stats = run_pass("fuse-bias-activation", src)
+    assert not stats.changed
+    assert_ir_equal(out, src)
