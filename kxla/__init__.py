@@ -17,10 +17,10 @@ from .lowering import lower
 from .models import Input, Model, Sequential
 from .ops import KerasTensor, Variable
 from .layers import Layer
-from . import saving
+from . import saving, debug, testing, passes
 from .saving.export import export
 
 __version__ = "0.1.0"
 __all__ = ["config", "ir", "ops", "activations", "constraints", "initializers", "regularizers", "layers",
            "losses", "metrics", "optimizers", "callbacks", "utils", "lower", "Input", "Model",
-           "Sequential", "KerasTensor", "Variable", "Layer", "saving", "export"]
+           "Sequential", "KerasTensor", "Variable", "Layer", "saving", "export", "debug", "testing", "passes"]

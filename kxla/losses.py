@@ -436,7 +436,7 @@ class LossFunctionWrapper(Loss):
         config = dict(config)
         fn = config.pop("fn", None)
         if isinstance(fn, str):
-            fn = _FUNCTIONS[fn]
+            fn = resolve("loss function", fn, _FUNCTIONS)
         return cls(fn, **config)
 
     def __repr__(self):

@@ -52,15 +52,21 @@ _BUILTIN: dict[str, tuple[str, str, str]] = {
                        "rewrite layout-sensitive ops to one data_format, moving transposes to the edges"),
     "cancel-transposes": ("cancel_transposes", "CancelTransposes",
                           "fold chains of transposes and drop identity ones"),
+    "mixed-precision": ("mixed_precision", "MixedPrecision",
+                        "run matmul/conv in bfloat16 or float16: casts around them, float32 elsewhere"),
 }
 _USER: dict[str, type] = {}
 
 
-def available() -> dict[str, str]:
-    """``{pass name: one-line description}`` for built-in and registered passes (imports nothing)."""
+def available(include_user: bool = True) -> dict[str, str]:
+    """``{pass name: one-line description}`` for built-in and (``include_user``) registered passes.
+
+    Imports no pass module.
+    """
     out = {name: desc for name, (_, _, desc) in _BUILTIN.items()}
-    for name, cls in _USER.items():
-        out[name] = (cls.__doc__ or "").strip().split("\n")[0]
+    if include_user:
+        for name, cls in _USER.items():
+            out[name] = (cls.__doc__ or "").strip().split("\n")[0]
     return dict(sorted(out.items()))
 
 

@@ -259,17 +259,30 @@ class ConvertLayout(Pass):
         q = node.attrs["perm"]
         L.phys[id(node.results[0])] = (pv, tuple(inverse(q)[i] for i in p))
 
+    @staticmethod
+    def _broadcast_operand(v, target, node, L):
+        """A lower-rank operand of an elementwise op, padded to full rank and laid out as ``target``.
+
+        One reshape when the permutation only moves size-1 axes (a per-channel
+        constant), else a reshape and a transpose.
+        """
+        t = L.logical_type(v)
+        padded = (1,) * (len(target) - t.rank) + tuple(t.shape)
+        base = L.get(v, identity(t.rank), node)
+        moved = [a for a in target if padded[a] != 1]
+        if moved == sorted(moved):
+            shape = [padded[a] for a in target]
+            return L.rw.insert("reshape", [base], {"shape": shape}, before=node).results[0]
+        value = L.rw.insert("reshape", [base], {"shape": list(padded)}, before=node).results[0]
+        return L.get(value, target, node)
+
     def _apply(self, node, plan, L):
         rw = L.rw
         new_inputs = []
         target = plan.get("target")
         for v, p in plan["inputs"]:
             if p == "broadcast":
-                t = L.logical_type(v)
-                base = L.get(v, identity(t.rank), node)
-                padded = rw.insert("reshape", [base], {"shape": [1] * (len(target) - t.rank) + list(t.shape)},
-                                   before=node).results[0]
-                new_inputs.append(L.get(padded, target, node))
+                new_inputs.append(self._broadcast_operand(v, target, node, L))
             elif p == () or p is None:
                 new_inputs.append(L.get(v, (), node) if p == () else v)
             else:

@@ -1,4 +1,4 @@
-"""``MonitorCallback``: the shared "is this epoch better?" logic of EarlyStopping, ReduceLROnPlateau, ModelCheckpoint.
+"""``MonitorCallback``: the "is this epoch better?" logic of EarlyStopping, ReduceLROnPlateau, ModelCheckpoint.
 
 As in Keras 3: ``mode="auto"`` minimizes a monitored ``loss`` / ``val_loss``
 (and any ``*_loss``) and otherwise asks the compiled metric for its direction

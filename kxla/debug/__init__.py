@@ -7,5 +7,6 @@
 """
 from .interpreter import Hook, Interpreter, InterpreterError, layer_outputs
 from .numerics import NumericsIssue, check_numerics
+from . import flops, xla
 
-__all__ = ["Hook", "Interpreter", "InterpreterError", "layer_outputs", "NumericsIssue", "check_numerics"]
+__all__ = ["Hook", "Interpreter", "InterpreterError", "layer_outputs", "NumericsIssue", "check_numerics", "flops", "xla"]

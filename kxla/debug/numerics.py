@@ -2,7 +2,7 @@
 
     issue = kxla.debug.check_numerics(model, x, y)
     if issue:
-        print(issue)      # backward: sqrt (layer 'norm') ... %4 = sqrt(%3) : f32[?,8]  // norm
+        print(issue)      # backward: inf in gradient wrt input 0 (%1) of sqrt (layer 'root', node 2) ...
 
 Forward: the model's (unoptimized, so every node keeps its layer) graph runs
 in ``kxla.debug.Interpreter``; the first node with a non-finite floating
@@ -15,8 +15,9 @@ node's lowering rule. The first node (in that reverse order) that turns finite
 output cotangents into a non-finite input cotangent is reported — e.g.
 ``sqrt`` at 0 — provided some parameter's gradient ends up non-finite (a
 non-finite intermediate gradient masked later, as ``where`` or ``relu`` can
-do, does not reach the update and is not reported). Per-node vjp is the chain rule ``jax.grad`` applies to the whole
-graph, so the gradients are the same ones the train step sees.
+do, does not reach the update and is not reported). Per-node vjp is the
+chain rule ``jax.grad`` applies to the whole graph, so the gradients are the
+ones the train step sees.
 """
 from __future__ import annotations
 

@@ -12,3 +12,4 @@ from .regularization import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .core.embedding import Embedding  # noqa: F401
+from .core.lambda_layer import Lambda  # noqa: F401

@@ -108,7 +108,13 @@ class Layer:
             self.activity_regularizer = regularizers.get(activity_regularizer)
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = canonical_dtype(dtype) if dtype is not None and isinstance(dtype, str) else "float32"
+        from .. import config
+        if dtype is None or config.is_policy_name(dtype):       # a dtype policy: the global one by default
+            self.dtype_policy = config.DTypePolicy(dtype) if dtype is not None else config.dtype_policy()
+            self.dtype = self.dtype_policy.variable_dtype
+        else:
+            self.dtype = canonical_dtype(dtype) if isinstance(dtype, str) else "float32"
+            self.dtype_policy = config.DTypePolicy(self.dtype) if self.dtype == "float32" else None
         self.built = False
         self.input_spec = None
         self.supports_masking = type(self).compute_mask is not Layer.compute_mask
@@ -240,8 +246,16 @@ class Layer:
         out = self(specs)
         return jax.tree_util.tree_map(lambda t: t.shape, out, is_leaf=lambda x: isinstance(x, KerasTensor))
 
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype matmuls and convolutions run in (bfloat16/float16 under a mixed policy)."""
+        policy = getattr(self, "dtype_policy", None)
+        return policy.compute_dtype if policy is not None else self.dtype
+
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        policy = getattr(self, "dtype_policy", None)
+        dtype = policy.name if policy is not None and policy.is_mixed else self.dtype
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype}
         return config
 
     @classmethod

@@ -40,8 +40,9 @@ ALL_CLASSES = (Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, Categoric
                TrueNegatives, FalseNegatives)
 ALL_OBJECTS = {cls.__name__: cls for cls in ALL_CLASSES if cls is not MeanMetricWrapper}
 ALL_OBJECTS.update({snake_case(cls.__name__): cls for cls in ALL_CLASSES if cls is not MeanMetricWrapper})
-ALL_OBJECTS.update({"acc": Accuracy, "mse": MeanSquaredError, "mae": MeanAbsoluteError, "mape": MeanAbsolutePercentageError,
-                    "msle": MeanSquaredLogarithmicError, "bce": BinaryCrossentropy})
+ALL_OBJECTS.update({"acc": Accuracy, "mse": MeanSquaredError, "mae": MeanAbsoluteError,
+                    "mape": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError,
+                    "bce": BinaryCrossentropy})
 
 _FUNCTIONS = {fn.__name__: fn for fn in (accuracy, binary_accuracy, categorical_accuracy,
                                          sparse_categorical_accuracy, top_k_categorical_accuracy,
@@ -77,13 +78,14 @@ def _accuracy_metric(name, loss, output_shape, target_shape):
     kind = _crossentropy_kind(loss)
     if output_shape is not None:
         output_shape = tuple(output_shape)
-        is_binary = output_shape[-1] == 1
-        if target_shape is not None:
+        if output_shape[-1] == 1:                       # Keras 3 checks "binary" first
+            kind = "binary"
+        elif target_shape is not None:
             target_shape = tuple(target_shape)
-            is_sparse = len(target_shape) < len(output_shape) or (target_shape[-1] == 1 and output_shape[-1] != 1)
-        else:
-            is_sparse = kind == "sparse"
-        kind = "binary" if is_binary else "sparse" if is_sparse else "categorical"
+            sparse = len(target_shape) < len(output_shape) or target_shape[-1] == 1
+            kind = "sparse" if sparse else "categorical"
+        elif kind == "binary":                          # multi-label targets have the output's shape
+            kind = "categorical"
     if kind == "binary":
         return BinaryAccuracy(name=name)
     if kind == "sparse":
@@ -114,11 +116,12 @@ def get(identifier, loss=None, output_shape=None, target_shape=None) -> Metric |
         identifier: a name (``"accuracy"``/``"acc"``, ``"mse"``, ``"mae"``, ``"auc"``, ``"precision"``,
             ``"recall"``, ``"top_k_categorical_accuracy"``, any class name or its snake case), a
             serialized dict, a ``Metric`` class or instance, or a function ``fn(y_true, y_pred)``.
-        loss: the compiled loss (name, ``Loss`` or function); decides ``"accuracy"`` when shapes are
-            not given: sparse CE -> sparse_categorical_accuracy, categorical CE ->
-            categorical_accuracy, binary CE -> binary_accuracy.
-        output_shape: the model output's shape; with ``target_shape`` it applies Keras 3's exact rule
-            (last dim 1 -> binary; labels of lower rank or a trailing 1 -> sparse; else categorical).
+        loss: the compiled loss (name, ``Loss`` or function); decides ``"accuracy"`` when the shapes
+            do not: sparse CE -> sparse_categorical_accuracy, categorical CE -> categorical_accuracy,
+            binary CE -> binary_accuracy.
+        output_shape: the model output's shape. Keras 3 decides from shapes: last dim 1 -> binary;
+            targets of lower rank or with a trailing 1 -> sparse; otherwise categorical (so binary CE
+            on a multi-label output gives categorical accuracy, as in Keras 3).
         target_shape: the targets' shape, if known.
     Returns:
         a ``Metric``; a string identifier becomes its name (``"acc"`` stays ``"acc"``), an instance

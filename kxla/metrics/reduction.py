@@ -84,7 +84,7 @@ class MeanMetricWrapper(Mean):
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         if name is None:
-            name = snake_case(getattr(fn, "__name__", type(fn).__name__))
+            name = getattr(fn, "name", None) or snake_case(getattr(fn, "__name__", type(fn).__name__))
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
@@ -100,7 +100,9 @@ class MeanMetricWrapper(Mean):
 
     @classmethod
     def from_config(cls, config):
-        from . import _resolve_function
         config = dict(config)
+        if "fn" not in config:          # built-in subclasses: the function is fixed by the class
+            return cls(**config)
+        from . import _resolve_function
         fn = _resolve_function(config.pop("fn"))
         return cls(fn, **config)

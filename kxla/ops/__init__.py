@@ -16,3 +16,4 @@ from .array_more import *  # noqa: F401,F403
 from .random_ops import *  # noqa: F401,F403
 from .jax_call import jax_call, register_function  # noqa: F401
 from .rnn import *  # noqa: F401,F403  (registers simple_rnn, lstm, gru)
+from .nn_extra import *  # noqa: F401,F403  (registers resize)

@@ -171,7 +171,7 @@ def _expand_dims(ctx, x, axis):
 
 
 def expand_dims(x, axis):
-    """Insert size-1 axes at ``axis`` (int or tuple; positions in the result), as ``keras.ops.expand_dims``."""
+    """Insert size-1 axes at ``axis`` (int or tuple; positions in the result), as keras.ops.expand_dims."""
     axes = [int(axis)] if isinstance(axis, (int, np.integer)) else [int(a) for a in axis]
     return apply("expand_dims", x, axis=axes)
 
@@ -235,8 +235,9 @@ def _slice_len(dim, start, stop, step):
     if dim is not None:
         return len(range(*builtins.slice(start, stop, step).indices(dim)))
     # unknown dim: only single-element selections (an integer index) have a known length
-    if step == 1 and start is not None and ((start >= 0 and stop == start + 1) or
-                                            (start < 0 and (stop == start + 1 or (stop is None and start == -1)))):
+    if step != 1 or start is None:
+        return None
+    if stop == start + 1 and (start >= 0 or start < -1) or (start == -1 and stop is None):
         return 1
     return None
 
@@ -364,7 +365,7 @@ def _pad(ctx, x, pad_width, mode, constant_values):
 
 
 def pad(x, pad_width, mode="constant", constant_values=None):
-    """Pad ``x`` (numpy ``pad_width`` forms: int, (before, after) or one pair per axis), as ``keras.ops.pad``."""
+    """Pad ``x`` (``pad_width``: int, (before, after) or one pair per axis), as ``keras.ops.pad``."""
     rank = _rank_of(x)
     arr = np.asarray(pad_width, dtype=np.int64)
     if arr.ndim == 0:
@@ -444,7 +445,7 @@ def _tile(ctx, x, repeats):
 
 
 def tile(x, repeats):
-    """Tile ``x`` ``repeats`` times along each axis (numpy rules for differing lengths), as ``keras.ops.tile``."""
+    """Tile ``x`` ``repeats`` times along each axis (numpy rules for other lengths), as ``keras.ops.tile``."""
     reps = [int(repeats)] if isinstance(repeats, (int, np.integer)) else [int(r) for r in repeats]
     rank = _rank_of(x)
     if len(reps) > rank:
@@ -470,7 +471,7 @@ def _repeat(ctx, x, repeats, axis):
 
 
 def repeat(x, repeats, axis=None):
-    """Repeat each element ``repeats`` (an int) times along ``axis`` (flattened if None), as ``keras.ops.repeat``."""
+    """Repeat each element ``repeats`` (an int) times along ``axis`` (flat if None), as keras.ops.repeat."""
     if not isinstance(repeats, (int, np.integer)):
         raise ValueError(f"repeat: only an integer number of repeats is supported, got {repeats!r}")
     if axis is None:
@@ -544,9 +545,11 @@ def _arg_infer(types, attrs):
 
 
 for _name, _fn in (("argmax", jnp.argmax), ("argmin", jnp.argmin)):
-    defop(_name, infer=_arg_infer, layout="axis", attrs={"axis": Attr("int", -1), "keepdims": Attr("bool", False)},
+    defop(_name, infer=_arg_infer, layout="axis",
+          attrs={"axis": Attr("int", -1), "keepdims": Attr("bool", False)},
           remap_axes=remap_axis_attr("axis"), doc=f"index of the {_name[3:]}imum along axis (int32)")(
-        (lambda fn: lambda ctx, x, axis, keepdims: fn(x, axis=axis, keepdims=keepdims).astype(jnp.int32))(_fn))
+        (lambda fn: lambda ctx, x, axis, keepdims:
+         fn(x, axis=axis, keepdims=keepdims).astype(jnp.int32))(_fn))
 
 
 def _arg(name, x, axis, keepdims):
@@ -570,7 +573,8 @@ def argmin(x, axis=None, keepdims=False):
 # -- elementwise: where, clip, erf, *_like ------------------------------------------------------------
 def _where_infer(types, attrs):
     c, a, b = types
-    return [TensorType(broadcast_shapes(broadcast_shapes(c.shape, a.shape), b.shape), promote(a.dtype, b.dtype))]
+    shape = broadcast_shapes(broadcast_shapes(c.shape, a.shape), b.shape)
+    return [TensorType(shape, promote(a.dtype, b.dtype))]
 
 
 @defop("where", infer=_where_infer, layout="agnostic", arity=3, doc="x1 where condition else x2")
@@ -706,7 +710,8 @@ def _einsum_infer(types, attrs):
             ell = t.shape[len(pre):len(pre) + n_ell]
             ellipsis = ell if ellipsis is None else broadcast_shapes(ellipsis, ell)
     if not arrow:
-        out = ("..." if ellipsis is not None else "") + "".join(sorted(k for k, v in counts.items() if v == 1))
+        once = "".join(sorted(k for k, v in counts.items() if v == 1))      # numpy's implicit output
+        out = ("..." if ellipsis is not None else "") + once
     pre, dots, post = out.partition("...")
     shape = []
     for letter in pre:

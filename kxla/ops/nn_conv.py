@@ -128,7 +128,8 @@ def _conv_infer(n: int):
             raise ValueError(f"{op}: the input has {cin} channels ({fmt}, shape {x.shape}) but the kernel "
                              f"{k.shape} expects {kin} per group x {groups} group(s) = {kin * groups}")
         if kout % groups:
-            raise ValueError(f"{op}: the kernel's {kout} output channels are not divisible by groups={groups}")
+            raise ValueError(f"{op}: the kernel's {kout} output channels are not divisible by "
+                             f"groups={groups}")
         out = [window_output_length(op, s, w, st, d, attrs["padding"])
                for s, w, st, d in zip(spatial, k.shape[:n], strides, dilation)]
         return [TensorType(_join(batch, out, kout, fmt), promote(x.dtype, k.dtype))]
@@ -272,7 +273,8 @@ def _pool_infer(n: int, kind: str):
         pool = _check_list(op, attrs, "pool_size", n)
         strides = _check_list(op, attrs, "strides", n)
         batch, spatial, channels = _split(x, fmt)
-        out = [window_output_length(op, s, w, st, 1, attrs["padding"]) for s, w, st in zip(spatial, pool, strides)]
+        out = [window_output_length(op, s, w, st, 1, attrs["padding"])
+               for s, w, st in zip(spatial, pool, strides)]
         return [TensorType(_join(batch, out, channels, fmt), x.dtype)]
     return infer
 

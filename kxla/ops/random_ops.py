@@ -104,7 +104,7 @@ def _gaussian_noise(ctx, x, stddev, seed):
 
 
 def gaussian_noise(x, stddev, seed=None):
-    """``x`` plus zero-mean Gaussian noise of standard deviation ``stddev`` (keras.layers.GaussianNoise's draw)."""
+    """``x`` plus zero-mean Gaussian noise of standard deviation ``stddev`` (GaussianNoise's draw)."""
     return apply("gaussian_noise", x, stddev=float(stddev), seed=None if seed is None else int(seed))
 
 

@@ -24,6 +24,9 @@ part in ``jax.lax.scan``. Masked steps carry the previous state and repeat
 the previous output (zeros with ``zero_output_for_mask``), as Keras does;
 ``go_backwards`` scans from the end and returns the outputs in processing
 order. ``unroll`` is accepted and ignored (the scan is never unrolled).
+
+Two helpers for TimeDistributed live here too: ``fold_time`` (batch, time,
+...) -> (batch*time, ...) and ``unfold_time`` back, valid with an unknown batch.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ import jax.numpy as jnp
 from ..ir import Attr, TensorType, is_floating
 from .core import apply, defop
 
-__all__ = ["simple_rnn", "lstm", "gru", "RNN_ACTIVATIONS"]
+__all__ = ["simple_rnn", "lstm", "gru", "fold_time", "unfold_time", "RNN_ACTIVATIONS"]
 
 # activation attribute value -> function of a jax array (Keras 3 definitions)
 RNN_ACTIVATIONS = {
@@ -226,6 +229,46 @@ for _op, _doc in (("simple_rnn", "Elman RNN h = act(x@W + h@U + b), one lax.scan
                   ("lstm", "LSTM (Keras gate order i,f,c,o), one lax.scan"),
                   ("gru", "GRU (Keras gate order z,r,h; reset_after), one lax.scan")):
     defop(_op, infer=_infer(_op), layout="opaque", attrs=_attrs(_op), arity=None, doc=_doc)(_lower(_op))
+
+
+# -- folding time into batch (TimeDistributed) -----------------------------------------------
+def _fold_infer(types, attrs):
+    t = types[0]
+    if t.rank < 2:
+        raise ValueError(f"fold_time: the input needs (batch, time, ...) dims, got {t.shape}")
+    b, n = t.shape[0], t.shape[1]
+    return [TensorType((None if b is None or n is None else b * n,) + t.shape[2:], t.dtype)]
+
+
+@defop("fold_time", infer=_fold_infer, layout="opaque", doc="(batch, time, ...) -> (batch*time, ...)")
+def _fold_time(ctx, x):
+    return jnp.reshape(x, (x.shape[0] * x.shape[1],) + x.shape[2:])
+
+
+def _unfold_infer(types, attrs):
+    t, steps = types[0], attrs["steps"]
+    if t.rank < 1 or steps < 1:
+        raise ValueError(f"unfold_time: needs a (batch*time, ...) input and steps >= 1, got {t.shape}, {steps}")
+    n = t.shape[0]
+    if n is not None and n % steps:
+        raise ValueError(f"unfold_time: {n} rows do not split into sequences of {steps} steps")
+    return [TensorType((None if n is None else n // steps, steps) + t.shape[1:], t.dtype)]
+
+
+@defop("unfold_time", infer=_unfold_infer, layout="opaque", attrs={"steps": Attr("int")},
+       doc="(batch*steps, ...) -> (batch, steps, ...)")
+def _unfold_time(ctx, x, steps):
+    return jnp.reshape(x, (x.shape[0] // steps, steps) + x.shape[1:])
+
+
+def fold_time(x):
+    """Merge the batch and time axes: ``(batch, time, ...) -> (batch*time, ...)`` (TimeDistributed)."""
+    return apply("fold_time", x)
+
+
+def unfold_time(x, steps):
+    """Split the leading axis into (batch, steps): the inverse of ``fold_time``."""
+    return apply("unfold_time", x, steps=int(steps))
 
 
 def _run(op, x, kernel, recurrent_kernel, bias, mask, initial_state, recurrent_dropout_mask, attrs):

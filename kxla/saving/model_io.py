@@ -38,8 +38,8 @@ import warnings
 import numpy as np
 
 from . import format as fmt
-from .registry import UnknownObjectError, builtin_layers, get_registered_name, lookup
-from .weights_io import WeightsMismatchError, assign_weights, decode_weight_table, match_weights, weight_table
+from .registry import UnknownObjectError, builtin_layers, get_registered_name, lookup, registered_name
+from .weights_io import WeightsMismatchError, assign_weights, decode_weight_table, weight_table
 
 __all__ = ["save_model", "load_model", "read_model_file", "describe_model"]
 
@@ -374,9 +374,10 @@ def _enc_spec(spec, where: str):
                                       "with kxla.saving.register_serializable)") from None
             return {tag: entry}
     if callable(spec):
-        name = get_registered_name(spec)
-        if ">" in name:
+        name = registered_name(spec)
+        if name is not None:
             return {"__registered__": name}
+        name = getattr(spec, "__name__", None)
         if getattr(losses_mod, "_FUNCTIONS", {}).get(name) is spec:
             return name
         raise _Unserializable(f"{where}: {spec!r} is not registered; decorate it with "

@@ -17,7 +17,8 @@ A name found nowhere raises ``UnknownObjectError`` naming it.
 from __future__ import annotations
 
 __all__ = ["register_serializable", "get_registered_name", "get_registered_object", "UnknownObjectError",
-           "builtin_layers", "lookup", "registered_objects"]
+           "builtin_layers", "lookup", "registered_objects",
+           "registered_name"]
 
 _BY_NAME: dict[str, object] = {}
 _BY_OBJECT: dict[int, str] = {}
@@ -72,12 +73,15 @@ def register_serializable(package: str = "Custom", name: str | None = None):
     return decorate
 
 
+def registered_name(obj) -> str | None:
+    """The name ``obj`` was registered under with ``register_serializable``, or None."""
+    key = _BY_OBJECT.get(id(obj))
+    return key if key is not None and _BY_NAME.get(key) is obj else None
+
+
 def get_registered_name(obj) -> str:
     """The name ``obj`` is saved under: its registered name, else its ``__name__``."""
-    key = _BY_OBJECT.get(id(obj))
-    if key is not None and _BY_NAME.get(key) is obj:
-        return key
-    return getattr(obj, "__name__", type(obj).__name__)
+    return registered_name(obj) or getattr(obj, "__name__", type(obj).__name__)
 
 
 def registered_objects() -> dict:

@@ -144,12 +144,14 @@ def assign_weights(model, entries: list[dict], source: str, skip_mismatch: bool 
         import warnings
         warnings.warn(mismatch_message(model, source, missing, unexpected, mismatched) +
                       " (skip_mismatch=True: loading the weights that match)", stacklevel=3)
+    flags_changed = False
     for var, e in pairs:
         var.assign(np.array(e["array"], dtype=var.dtype))
-        if var.kind == "param":
+        if var.kind == "param" and var.trainable != bool(e["trainable"]):
             var.trainable = bool(e["trainable"])
-    if pairs:
-        model._invalidate()
+            flags_changed = True
+    if flags_changed and hasattr(model, "_invalidate"):
+        model._invalidate()                  # the trainable/frozen split of the compiled steps changed
     return pairs
 
 

@@ -37,8 +37,8 @@ def graph_from_text(text: str, verify: bool = True, infer: bool = False) -> Grap
     return graph
 
 
-def _as_graph(g) -> Graph:
-    return graph_from_text(g, verify=False) if isinstance(g, str) else g
+def _as_graph(g, verify: bool = True) -> Graph:
+    return graph_from_text(g, verify=verify) if isinstance(g, str) else g
 
 
 def run_pass(pass_or_name, graph, verify: bool = True):
@@ -94,17 +94,37 @@ def canonical_text(graph, ignore_layers: bool = True, rename_args: bool = True) 
     nodes are ordered depth-first from the outputs, the graph is named
     ``@g`` and (by default) layer comments are dropped.
     """
-    g = _as_graph(graph).copy()
-    if rename_args:
-        for prefix, values in (("in", g.inputs), ("p", g.params), ("s", g.state)):
-            for i, v in enumerate(values):
-                v.name = f"{prefix}{i}"
-    g.name = "g"
-    g.nodes = _canonical_order(g)
-    if ignore_layers:
-        for n in g.nodes:
-            n.layer = None
-    return print_graph(g)
+    from ..ir.printer import format_attrs
+    g = _as_graph(graph, verify=False)
+    names: dict[int, str] = {}
+    head = []
+    for prefix, values in (("in", g.inputs), ("p", g.params), ("s", g.state)):
+        parts = []
+        for i, v in enumerate(values):
+            names[id(v)] = f"%{prefix}{i}" if rename_args else f"%{v.name}"
+            attrs = format_attrs(v.attrs)
+            parts.append(f"{names[id(v)]}: {v.type}" + (f" {attrs}" if attrs else ""))
+        head.append(", ".join(parts))
+    lines = [f"graph @g({head[0]}) params({head[1]}) state({head[2]}) {{"]
+    counter = 0
+    order = _canonical_order(g)
+    for node in order:
+        for r in node.results:
+            names[id(r)] = f"%{counter}"
+            counter += 1
+    for node in order:
+        line = (f"  {', '.join(names[id(r)] for r in node.results)} = {node.op}("
+                + ", ".join(names.get(id(v), "%<undefined>") for v in node.inputs) + ")")
+        attrs = format_attrs(node.attrs)
+        line += (f" {attrs}" if attrs else "") + " : " + ", ".join(str(r.type) for r in node.results)
+        if node.layer and not ignore_layers:
+            line += f"  // {node.layer}"
+        lines.append(line)
+    lines.append("  return " + ", ".join(names.get(id(v), "%<undefined>") for v in g.outputs))
+    for state, new in g.updates:
+        lines.append(f"  update {names.get(id(state))} = {names.get(id(new), '%<undefined>')}")
+    lines.append("}")
+    return "\n".join(lines)
 
 
 def assert_ir_equal(actual, expected, ignore_layers: bool = True, rename_args: bool = True) -> None:
@@ -119,7 +139,7 @@ def assert_ir_equal(actual, expected, ignore_layers: bool = True, rename_args: b
     b = canonical_text(expected, ignore_layers, rename_args)
     if a != b:
         diff = "\n".join(difflib.unified_diff(b.splitlines(), a.splitlines(), "expected", "actual", lineterm=""))
-        raise AssertionError(f"IR differs:\n{diff}\n\nactual:\n{print_graph(_as_graph(actual))}")
+        raise AssertionError(f"IR differs:\n{diff}\n\nactual:\n{print_graph(_as_graph(actual, verify=False))}")
 
 
 _DIRECTIVE = re.compile(r"^\s*(?://\s*)?CHECK(-NEXT|-NOT|-SAME|-COUNT-(\d+)|-LABEL)?:\s?(.*)$")

@@ -46,35 +46,52 @@ def random_arguments(graph: Graph, seed: int = 0, batch: int = 2):
     return params, state, inputs
 
 
-def evaluate(graph: Graph, params, state, inputs, training: bool = False, seed: int = 0):
-    """Lower ``graph`` and run it once: ``(outputs, new_state)`` as numpy arrays."""
-    import jax
-    from ..lowering import lower
-    fn = lower(graph)
-    outs, new_state = fn(params, state, inputs, rng=jax.random.PRNGKey(seed), training=training)
-    return [np.asarray(o) for o in outs], {k: np.asarray(v) for k, v in new_state.items()}
+class _Runner:
+    """The lowered graph, jitted once (forward and gradient) and reused across trials."""
+
+    def __init__(self, graph: Graph, training: bool, seed: int, jit: bool = True):
+        import jax
+        from ..lowering import lower
+        self.graph, self.training, self.seed = graph, training, seed
+        self.fn = lower(graph)
+        self.jit = jax.jit if jit else (lambda f: f)
+        self._fwd = self.jit(lambda p, s, x: self.fn(p, s, x, rng=jax.random.PRNGKey(seed), training=training))
+        self._grad = None
+
+    def __call__(self, params, state, inputs):
+        outs, new_state = self._fwd(params, state, inputs)
+        return [np.asarray(o) for o in outs], {k: np.asarray(v) for k, v in new_state.items()}
+
+    def gradients(self, params, state, inputs, cotangents):
+        """Gradients of ``sum(output_i * cotangent_i)`` w.r.t. trainable float parameters."""
+        import jax
+        import jax.numpy as jnp
+        names = [v.name for v in self.graph.params
+                 if v.trainable and np.issubdtype(np.asarray(params[v.name]).dtype, np.floating)]
+        if not names:
+            return {}
+        if self._grad is None:
+            def loss(trainable, fixed, state, inputs, cot):
+                outs, _ = self.fn({**fixed, **trainable}, state, inputs, rng=jax.random.PRNGKey(self.seed),
+                                  training=self.training)
+                total = 0.0
+                for o, c in zip(outs, cot):
+                    if c is not None:
+                        total = total + jnp.sum(o.astype(jnp.float32) * c)
+                return total
+            self._grad = self.jit(jax.grad(loss))
+        fixed = {k: v for k, v in params.items() if k not in names}
+        grads = self._grad({k: params[k] for k in names}, fixed, state, inputs, cotangents)
+        return {k: np.asarray(v) for k, v in grads.items()}
 
 
-def _gradients(graph: Graph, params, state, inputs, cotangents, training: bool, seed: int):
-    import jax
-    import jax.numpy as jnp
-    from ..lowering import lower
-    fn = lower(graph)
-    names = [v.name for v in graph.params if v.trainable and np.issubdtype(params[v.name].dtype, np.floating)]
-    if not names:
-        return {}
-    fixed = {k: v for k, v in params.items() if k not in names}
+def evaluate(graph: Graph, params, state, inputs, training: bool = False, seed: int = 0, jit: bool = True):
+    """Lower ``graph`` and run it once: ``(outputs, new_state)`` as numpy arrays.
 
-    def loss(trainable):
-        outs, _ = fn({**fixed, **trainable}, state, inputs, rng=jax.random.PRNGKey(seed), training=training)
-        total = 0.0
-        for o, c in zip(outs, cotangents):
-            if c is not None:
-                total = total + jnp.sum(o.astype(jnp.float32) * c)
-        return total
-
-    grads = jax.grad(loss)({k: params[k] for k in names})
-    return {k: np.asarray(v) for k, v in grads.items()}
+    ``jit=True`` compiles the whole graph once (fastest for a graph run a few
+    times); ``jit=False`` runs op by op (fastest when many graphs share shapes).
+    """
+    return _Runner(graph, training, seed, jit)(params, state, inputs)
 
 
 def _close(what: str, a, b, rtol: float, atol: float, context: str) -> None:
@@ -121,11 +138,12 @@ def assert_semantics_preserved(pipeline, graph, n: int = 3, grads: bool = True, 
     label = pipeline if isinstance(pipeline, str) else str(getattr(pipeline, "passes", pipeline))
     if [v.name for v in transformed.params] != [v.name for v in graph.params]:
         raise AssertionError(f"pipeline {label!r} changed the graph's parameters")
+    run_before, run_after = _Runner(graph, training, seed), _Runner(transformed, training, seed)
     for trial in range(n):
         params, state, inputs = random_arguments(graph, seed=seed + trial, batch=batch)
         context = f" (pipeline {label!r}, trial {trial})"
-        before, state_before = evaluate(graph, params, state, inputs, training, seed)
-        after, state_after = evaluate(transformed, params, state, inputs, training, seed)
+        before, state_before = run_before(params, state, inputs)
+        after, state_after = run_after(params, state, inputs)
         if len(before) != len(after):
             raise AssertionError(f"{len(before)} outputs before, {len(after)} after{context}")
         for i, (a, b) in enumerate(zip(after, before)):
@@ -136,8 +154,8 @@ def assert_semantics_preserved(pipeline, graph, n: int = 3, grads: bool = True, 
             rng = np.random.default_rng(seed + 1000 + trial)
             cot = [rng.normal(size=o.shape).astype(np.float32) if np.issubdtype(o.dtype, np.floating) else None
                    for o in before]
-            g_before = _gradients(graph, params, state, inputs, cot, training, seed)
-            g_after = _gradients(transformed, params, state, inputs, cot, training, seed)
+            g_before = run_before.gradients(params, state, inputs, cot)
+            g_after = run_after.gradients(params, state, inputs, cot)
             for k in g_before:
                 _close(f"gradient w.r.t. {k!r}", g_after[k], g_before[k], max(rtol, 1e-4), max(atol, 1e-4), context)
     return transformed

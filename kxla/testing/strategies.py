@@ -14,7 +14,7 @@ algebraic identities (``x*1``, ``x+0``, ``--x``, no-op casts, reshape and
 transpose chains), constant-only subgraphs, dense layers (matmul, bias_add,
 activation, inference batch_norm), parallel matmuls on one input, conv2d
 (+ bias, batch norm, activation), pooling, flatten, transposes, reductions,
-softmax, merges (add/multiply/concatenate of two branches), seeded dropout,
+softmax, merges (add/multiply/concatenate of two branches), dropout (rate 0 or 1),
 and state updates. Some values are left unused (for dce). Every graph
 verifies, and its shapes are tiny so lowering it is fast.
 """
@@ -93,10 +93,10 @@ def graphs(draw, max_steps: int = 6, images: bool = True, batch_norm: bool = Tru
     has_conv = images and has_op("conv2d")
     if has_conv and draw(st.booleans()):
         fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
-        c, h, w = draw(st.sampled_from([2, 3])), 4, 5      # few distinct shapes keep lowering caches warm
+        c, h, w = 2, 4, 5                                  # few distinct shapes keep lowering caches warm
         x = b.input((None, h, w, c) if fmt == "channels_last" else (None, c, h, w), fmt)
     else:
-        x = b.input((None, draw(st.sampled_from([3, 4]))))
+        x = b.input((None, 3))
     values = [x]
     steps = draw(st.integers(1, max_steps))
     for _ in range(steps):
@@ -227,7 +227,7 @@ def _step(draw, b, kind, v, values, batch_norm):
         spatial = [t.shape[1], t.shape[2]] if fmt == "channels_last" else [t.shape[2], t.shape[3]]
         ksize = draw(st.sampled_from([1, 3])) if min(spatial) >= 3 else 1
         padding = draw(st.sampled_from(["same", "valid"]))
-        units = draw(st.sampled_from([2, 3]))
+        units = 3
         y = b.op("conv2d", v, b.param((ksize, ksize, cin, units), "conv_kernel"), strides=[1, 1],
                  padding=padding, data_format=fmt, fmt=fmt)
         if draw(st.booleans()):
@@ -247,7 +247,9 @@ def _step(draw, b, kind, v, values, batch_norm):
     if kind == "flatten":
         return b.op("flatten", v, data_format=fmt)
     if kind == "dropout":
-        return b.op("dropout", v, rate=0.5, seed=draw(st.integers(0, 100)), fmt=fmt)
+        # rates 0 and 1 keep the op's effect (passes must treat it as random) without compiling
+        # a random-bit generator for every shape
+        return b.op("dropout", v, rate=draw(st.sampled_from([0.0, 1.0])), seed=draw(st.integers(0, 100)), fmt=fmt)
     if kind == "update":
         if not b.g.state:
             return None

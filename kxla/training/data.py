@@ -7,6 +7,8 @@ expected and what was given.
 from __future__ import annotations
 
 import math
+import queue
+import threading
 
 import numpy as np
 
@@ -84,3 +86,141 @@ def pad_batch(arrays: list[np.ndarray], batch_size: int) -> list[np.ndarray]:
         short = batch_size - a.shape[0]
         out.append(a if short == 0 else np.concatenate([a, np.zeros((short,) + a.shape[1:], a.dtype)]))
     return out
+
+
+def padded_rows(batch_size: int, multiple: int = 1) -> int:
+    """``batch_size`` rounded up to a multiple of ``multiple`` (the data-parallel shard count)."""
+    return -(-batch_size // multiple) * multiple
+
+
+class Batcher:
+    """Builds the numpy arguments ``(xs, ys, sample_weight, mask)`` of a step from batch indices.
+
+    Every padded batch has ``rows`` rows: the real samples first, zeros after,
+    and a float32 mask with 1 for real rows. Without sample weights the mask
+    doubles as the weights (``mask * mask == mask``), so weighted and
+    unweighted data run the same compiled step. ``stacked`` builds ``k`` such
+    batches in one ``(k, rows, ...)`` array per input (a ``lax.scan`` step);
+    batches missing from a short group are all-zero and fully masked.
+    """
+
+    def __init__(self, xs, ys, sw, rows: int):
+        self.xs = list(xs)
+        self.ys = list(ys) if ys is not None else []
+        self.sw = sw
+        self.rows = rows
+        self._ones = np.ones(rows, np.float32)
+
+    @staticmethod
+    def _size(idx, n: int) -> int:
+        return len(range(*idx.indices(n))) if isinstance(idx, slice) else len(idx)
+
+    def single(self, idx, pad: bool = True):
+        """One batch; ``pad=False`` keeps a short batch short (graphs whose batch statistics matter)."""
+        n = self.xs[0].shape[0]
+        real = self._size(idx, n)
+        rows = self.rows if pad else real
+        if real == rows:
+            bx = [a[idx] for a in self.xs]
+            by = [a[idx] if a is not None else None for a in self.ys]
+            mask = self._ones if rows == self.rows else np.ones(rows, np.float32)
+            bsw = self.sw[idx] if self.sw is not None else mask
+            return bx, by, bsw, mask
+        bx = [_fill(a, idx, rows) for a in self.xs]
+        by = [_fill(a, idx, rows) if a is not None else None for a in self.ys]
+        mask = np.zeros(rows, np.float32)
+        mask[:real] = 1
+        bsw = _fill(self.sw, idx, rows) if self.sw is not None else mask
+        return bx, by, bsw, mask
+
+    def stacked(self, group: list, k: int):
+        """``k`` padded batches stacked on a new leading axis (``len(group) <= k``; the rest masked)."""
+        n = self.xs[0].shape[0]
+        rows = self.rows
+
+        def stack(a):
+            out = np.zeros((k, rows) + a.shape[1:], a.dtype)
+            for j, idx in enumerate(group):
+                real = self._size(idx, n)
+                out[j, :real] = a[idx]
+            return out
+
+        bx = [stack(a) for a in self.xs]
+        by = [stack(a) if a is not None else None for a in self.ys]
+        mask = np.zeros((k, rows), np.float32)
+        for j, idx in enumerate(group):
+            mask[j, :self._size(idx, n)] = 1
+        bsw = stack(self.sw) if self.sw is not None else mask
+        return bx, by, bsw, mask
+
+    def bytes_per_batch(self) -> int:
+        """Host bytes of one padded batch (inputs, targets, weights, mask)."""
+        total = self.rows * 8
+        for a in self.xs + [a for a in self.ys if a is not None]:
+            total += self.rows * int(np.prod(a.shape[1:], dtype=np.int64)) * a.dtype.itemsize
+        return total
+
+
+def _fill(a: np.ndarray, idx, rows: int) -> np.ndarray:
+    out = np.zeros((rows,) + a.shape[1:], a.dtype)
+    part = a[idx]
+    out[:part.shape[0]] = part
+    return out
+
+
+_END = object()
+
+
+class Prefetcher:
+    """Runs ``produce(item)`` for each item on a background thread, at most ``depth`` results ahead.
+
+    Iterating yields ``(item, result)`` in order; an exception in ``produce``
+    is re-raised in the consumer. ``close()`` stops the thread early (fit's
+    ``stop_training``). Used by fit to slice, pad, stack and ``jax.device_put``
+    the next batches while the current step runs.
+    """
+
+    def __init__(self, items, produce, depth: int = 2):
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(items, produce), name="kxla-prefetch",
+                                        daemon=True)
+        self._thread.start()
+
+    def _put(self, msg) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(msg, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, items, produce):
+        try:
+            for item in items:
+                if self._stop.is_set() or not self._put((item, produce(item), None)):
+                    return
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            self._put((None, None, e))
+            return
+        self._put(_END)
+
+    def __iter__(self):
+        while True:
+            msg = self._queue.get()
+            if msg is _END:
+                return
+            item, result, error = msg
+            if error is not None:
+                raise error
+            yield item, result
+
+    def close(self):
+        self._stop.set()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._thread.join()

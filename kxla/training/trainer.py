@@ -3,19 +3,30 @@
 Per model there is one jitted train step (forward, loss, ``value_and_grad``,
 optimizer update, constraints, metric update) with params, state, optimizer
 state and metric state donated; an eval step; a predict step. Python does no
-per-layer work per step: it slices numpy batches and calls the step.
+per-layer work per step: a background thread slices, pads and
+``jax.device_put``s the next batches (``data.Prefetcher``) while the current
+step runs, and the loop only dispatches.
 
 A ragged last batch is padded to the batch size and masked (loss and metrics
 weighted so the result equals the unpadded computation), so it costs no
 second compilation — except for graphs whose training step couples the
 samples of a batch (they update state, e.g. BatchNorm batch statistics),
 where padding would change the numbers: those compile the short batch too.
+evaluate and predict always pad, so each compiles once per batch size.
+
+``steps_per_execution=K`` runs K steps per dispatch with ``lax.scan`` over K
+stacked batches, or loops over single steps, as ``_execution_plan`` decides
+(``compile(execution="auto"|"scan"|"loop")``). With a ``kxla.distribution``
+set, weights and batches are placed with ``NamedSharding`` and XLA (GSPMD)
+partitions the same step. A mixed dtype policy adds the ``mixed-precision``
+pass to the pipelines; ``mixed_float16`` adds dynamic loss scaling to the step.
 """
 from __future__ import annotations
 
 import math
-import time
+import os
 import warnings
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -24,9 +35,30 @@ import numpy as np
 from ..lowering import lower
 from . import data as data_mod
 from ..utils.random import next_seed, numpy_rng
+from . import compile_stats as _compile_stats_mod
 from .compile_stats import CompileStats
 
 warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
+
+PREFETCH_DEPTH = 2                 # batches prepared ahead of the running step (compile(prefetch=...))
+LOSS_SCALE_INITIAL = 2.0 ** 15     # Keras's LossScaleOptimizer defaults
+LOSS_SCALE_GROWTH_STEPS = 2000
+# ops that XLA:CPU runs much slower inside a while-loop body (lax.scan) than in a straight-line program
+_SCAN_SLOW_ON_CPU = frozenset(
+    [f"{p}conv{n}d" for p in ("", "fused_", "depthwise_") for n in (1, 2, 3)] +
+    [f"conv{n}d_transpose" for n in (1, 2, 3)] + [f"{k}_pool{n}d" for k in ("max", "avg") for n in (1, 2, 3)])
+
+
+@dataclass(frozen=True)
+class ExecutionPlan:
+    """How fit runs ``steps_per_execution`` steps: ``mode`` "single", "scan" (one dispatch of ``k``
+    stacked steps) or "loop" (``k`` single-step dispatches per callback); ``reason`` says why;
+    ``stacked_bytes`` estimates the host/device bytes of batches in flight."""
+
+    mode: str
+    k: int
+    reason: str
+    stacked_bytes: int = 0
 
 
 class _LazyLogs(dict):
@@ -93,6 +125,10 @@ class Trainer:
         self._opt_keys = None
         self._passes = "default"
         self.steps_per_execution = 1
+        self._execution = "auto"
+        self._prefetch = "auto"
+        self._loss_scale = None
+        self.execution_plan = None
 
     def _invalidate(self):
         self._fns.clear()
@@ -100,8 +136,16 @@ class Trainer:
     # -- compile -------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
-                auto_scale_loss=True, passes="default"):
-        """Configure training (Keras 3 signature) plus ``passes``: the IR pipeline, or None/"none"."""
+                auto_scale_loss=True, passes="default", execution="auto", prefetch="auto"):
+        """Configure training (Keras 3 signature) plus kxla's options.
+
+        Arguments (beyond Keras's):
+          passes: the IR pipeline ("default", pipeline text, a list, or None/"none").
+          execution: with ``steps_per_execution > 1``: "scan" (K steps in one
+            dispatch), "loop" (K single-step dispatches per callback round) or
+            "auto" (a rule per model and backend; see ``model.execution_plan`` after fit).
+          prefetch: batches prepared ahead on a background thread ("auto": 2; 0: inline).
+        """
         from .. import losses as losses_mod, metrics as metrics_mod, optimizers
         if run_eagerly:
             raise ValueError("kxla always compiles the step: run_eagerly=True is not supported; use "
@@ -113,7 +157,12 @@ class Trainer:
         if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
             raise ValueError(f"steps_per_execution must be a positive integer, got {steps_per_execution!r}")
         self.steps_per_execution = steps_per_execution
+        if execution not in ("auto", "scan", "loop"):
+            raise ValueError(f"execution must be 'auto', 'scan' or 'loop', got {execution!r}")
+        self._execution = execution
+        self._prefetch = prefetch
         self._passes = passes
+        self._loss_scale = None
         self._losses_mod, self._metrics_mod = losses_mod, metrics_mod
         # resolve loss and metric names now so typos fail here, before any compilation
         for spec in _strings(loss):
@@ -206,14 +255,43 @@ class Trainer:
         return [spec for _ in names]
 
     # -- compiled pieces -------------------------------------------------------------
+    def _policy_passes(self) -> list[str]:
+        """``mixed-precision{...}`` pass texts for the layers' dtype policies (empty for float32 models)."""
+        from ..config import DTypePolicy
+        mixed, plain = {}, set()
+        for layer in _leaf_layers(self):
+            policy = getattr(layer, "dtype_policy", None)
+            if isinstance(policy, DTypePolicy) and policy.is_mixed:
+                mixed.setdefault(policy.name, set()).add(layer.name)
+            else:
+                plain.add(layer.name)
+        texts = []
+        for name, layers in sorted(mixed.items()):
+            others = plain | set().union(*(v for k, v in mixed.items() if k != name))
+            if not others:
+                texts.append(f"mixed-precision{{policy={name}}}")
+            elif len(layers) <= len(others):
+                texts.append(f"mixed-precision{{policy={name},only=[{','.join(sorted(layers))}]}}")
+            else:
+                texts.append(f"mixed-precision{{policy={name},skip=[{','.join(sorted(others))}]}}")
+        return texts
+
+    def _loss_scaling(self) -> bool:
+        """Dynamic loss scaling is on when any layer computes in float16 (``mixed_float16``)."""
+        from ..config import DTypePolicy
+        return any(isinstance(getattr(l, "dtype_policy", None), DTypePolicy) and
+                   l.dtype_policy.needs_loss_scaling for l in _leaf_layers(self))
+
     def _run_pipeline(self, graph, training: bool):
         passes = self._passes
-        if passes is None or passes == "none":
+        mixed = self._policy_passes()
+        if (passes is None or passes == "none") and not mixed:
             return graph
         from .. import passes as passes_mod
         if passes == "default":
             passes = passes_mod.TRAINING_PIPELINE if training else passes_mod.INFERENCE_PIPELINE
-        return passes_mod.PassManager(passes).run(graph)
+        passes = [] if passes is None or passes == "none" else passes_mod.parse_pipeline(passes)
+        return passes_mod.PassManager(passes + [p for t in mixed for p in passes_mod.parse_pipeline(t)]).run(graph)
 
     def _lowered(self, training: bool):
         key = ("lowered", training, tuple(w.trainable for w in self.weights))
@@ -237,6 +315,8 @@ class Trainer:
             if l is None or y is None:
                 per_output.append(None)
                 continue
+            if jnp.issubdtype(p.dtype, jnp.floating) and p.dtype != jnp.float32:
+                p = p.astype(jnp.float32)              # losses in float32 under a mixed policy
             per = l.per_sample(y, p)
             weight = mask if sw is None else mask * sw
             weight = jnp.reshape(weight, weight.shape + (1,) * (per.ndim - 1))
@@ -273,69 +353,107 @@ class Trainer:
     def _metric_fns(self):
         if "metrics_init" not in self._fns:
             objs = self._metric_objects()
-            self._fns["metrics_init"] = jax.jit(lambda: {k: m.init() for k, m in objs.items()})
+            init = jax.jit(lambda: {k: m.init() for k, m in objs.items()})
             result = jax.jit(lambda s: {k: m.result(s[k]) for k, m in objs.items()})
             order = list(objs)       # loss first, then metrics in compile order (jit sorts dict keys)
+            host = {}
+
+            def init_metrics():
+                # compiled once; later epochs copy the host values to the device (no dispatch of a program)
+                if "v" not in host:
+                    host["v"] = jax.device_get(init())
+                dist = _current_distribution()
+                return jax.device_put(host["v"], dist.replicated() if dist is not None else None)
 
             def fetch(state):
                 values = jax.device_get(result(state))
                 return {k: float(values[k]) for k in order}
 
+            self._fns["metrics_init"] = init_metrics
             self._fns["metrics_result"] = fetch
         return self._fns["metrics_init"], self._fns["metrics_result"]
 
     def _train_fn(self, k: int = 1):
-        key = ("train", k)
+        """The jitted train step; ``k > 1``: ``lax.scan`` over ``k`` stacked batches in one dispatch.
+
+        Signature: ``step(p, fz, st, opt, ms, xs, ys, sw, mask, key, step0, lr, ls=None)`` returning
+        ``(p, st, opt, ms)``, plus the new loss-scale state when ``ls`` (``mixed_float16``) is given.
+        """
+        dist = _current_distribution()
+        key = ("train", k, id(dist) if dist is not None else None)
         if key in self._fns:
             return self._fns[key]
         traced, fn, _ = self._lowered(True)
-        params, frozen, state = self._split(traced)
         n_out = traced.n_outputs
         optimizer = self.optimizer
         schedule = not isinstance(optimizer.learning_rate, (int, float))
-        constraints = {v.ir_name: v.constraint for v in params if v.constraint is not None}
+        params_v, _, _ = self._split(traced)
+        constraints = {v.ir_name: v.constraint for v in params_v if v.constraint is not None}
 
-        def one_step(p, fz, st, opt, ms, xs, ys, sw, mask, rng, lr):
+        def one_step(p, fz, st, opt, ms, xs, ys, sw, mask, rng, lr, ls):
+            scale = ls["scale"] if ls is not None else None
+
             def loss_fn(p):
                 outs, new_st = fn({**p, **fz}, st, xs, rng=rng, training=True)
                 preds = outs[:n_out]
                 total, per_output = self._loss_terms(ys, preds, sw, mask)
                 for reg in outs[n_out:]:
                     total = total + reg
-                return total, (preds, new_st, per_output)
+                scaled = total * scale if scale is not None else total
+                return scaled, (total, preds, new_st, per_output)
 
-            (loss, (preds, new_st, per_output)), grads = jax.value_and_grad(loss_fn, has_aux=True)(p)
+            (_, (loss, preds, new_st, per_output)), grads = jax.value_and_grad(loss_fn, has_aux=True)(p)
             rate = optimizer.current_learning_rate(opt) if schedule else lr
+            if scale is not None:
+                grads = jax.tree_util.tree_map(lambda g: g / scale.astype(g.dtype), grads)
             new_p, new_opt = optimizer.update(grads, p, opt, rate)
             for name, c in constraints.items():
                 new_p[name] = c(new_p[name])
             ms = self._update_metrics(ms, loss, per_output, ys, preds, sw, mask)
-            return new_p, new_st, new_opt, ms
+            if ls is None:
+                return new_p, new_st, new_opt, ms, None
+            finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(g)) for g in jax.tree_util.tree_leaves(grads)]))
+            keep = lambda new, old: jax.tree_util.tree_map(lambda a, b: jnp.where(finite, a, b), new, old)
+            new_p, new_opt = keep(new_p, p), keep(new_opt, opt)      # a non-finite step changes no weight
+            return new_p, new_st, new_opt, ms, _next_loss_scale(ls, finite)
 
-        def step(p, fz, st, opt, ms, xs, ys, sw, mask, key, step0, lr):
+        def step(p, fz, st, opt, ms, xs, ys, sw, mask, key, step0, lr, ls=None):
             if k == 1:
-                return one_step(p, fz, st, opt, ms, xs, ys, sw, mask,
-                                jax.random.fold_in(key, step0), lr)
+                out = one_step(p, fz, st, opt, ms, xs, ys, sw, mask, jax.random.fold_in(key, step0), lr, ls)
+                return out[:4] if ls is None else out
 
             def body(carry, batch):
+                cp, cst, copt, cms, cls = carry
                 i, bx, by, bsw, bmask = batch
-                new = one_step(*carry[:2], carry[2], carry[3], carry[4], bx, by, bsw, bmask,
-                               jax.random.fold_in(key, step0 + i), lr)
+                new = one_step(cp, fz, cst, copt, cms, bx, by, bsw, bmask,
+                               jax.random.fold_in(key, step0 + i), lr, cls)
                 active = jnp.sum(bmask) > 0          # fully padded steps leave everything unchanged
-                full = (carry[0], carry[2], carry[3], carry[4])
-                kept = jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, full)
-                return (kept[0], carry[1], kept[1], kept[2], kept[3]), None
+                kept = jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, carry)
+                return kept, None
 
-            carry, _ = jax.lax.scan(body, (p, fz, st, opt, ms),
-                                    (jnp.arange(k), xs, ys, sw, mask))
-            return carry[0], carry[2], carry[3], carry[4]
+            carry, _ = jax.lax.scan(body, (p, st, opt, ms, ls), (jnp.arange(k), xs, ys, sw, mask))
+            return carry[:4] if ls is None else carry
 
-        jitted = jax.jit(step, donate_argnums=(0, 2, 3, 4))
+        jit_kw = {}
+        if dist is not None:
+            jit_kw["out_shardings"] = self._step_out_shardings(dist, traced)
+        jitted = jax.jit(step, donate_argnums=(0, 2, 3, 4), **jit_kw)
         self._fns[key] = jitted
         return jitted
 
+    def _step_out_shardings(self, dist, traced):
+        """Output shardings of the train step: weights and optimizer slots as laid out, the rest replicated."""
+        params_v, _, state_v = self._split(traced)
+        p_sh = {v.ir_name: dist.variable_sharding(v) for v in params_v}
+        st_sh = {v.ir_name: dist.variable_sharding(v) for v in state_v}
+        opt_sh = _opt_shardings(self._opt_state, p_sh, dist.replicated())
+        repl = dist.replicated()
+        return (p_sh, st_sh, opt_sh, repl) if not self._loss_scaling() else (p_sh, st_sh, opt_sh, repl, repl)
+
     def _eval_fn(self):
-        if "eval" not in self._fns:
+        dist = _current_distribution()
+        key = ("eval", id(dist) if dist is not None else None)
+        if key not in self._fns:
             traced, fn, _ = self._lowered(False)
             n_out = traced.n_outputs
 
@@ -347,8 +465,9 @@ class Trainer:
                     total = total + reg
                 return self._update_metrics(ms, total, per_output, ys, preds, sw, mask)
 
-            self._fns["eval"] = jax.jit(step, donate_argnums=(2,))
-        return self._fns["eval"]
+            kw = {"out_shardings": dist.replicated()} if dist is not None else {}
+            self._fns[key] = jax.jit(step, donate_argnums=(2,), **kw)
+        return self._fns[key]
 
     def _predict_fn(self):
         if "predict" not in self._fns:
@@ -358,14 +477,58 @@ class Trainer:
                 lambda p, st, xs: fn(p, st, xs, rng=None, training=False)[0][:n_out])
         return self._fns["predict"]
 
+    # -- execution plan for steps_per_execution --------------------------------------------
+    def _execution_plan(self, k: int, graph, batch_bytes: int, prefetch: int) -> ExecutionPlan:
+        """Scan ``k`` steps in one dispatch, or loop over single steps? (see ``ExecutionPlan``).
+
+        Rule (``execution="auto"``): ``k == 1`` runs single steps. On XLA:CPU a graph
+        with convolution or pooling ops loops: XLA:CPU runs those ops inside a
+        ``while`` body (what ``lax.scan`` becomes) much slower than in a
+        straight-line program (benchmarks/README.md has the figures). Otherwise it
+        scans, with ``k`` lowered until the stacked batches (``k`` x batch bytes, times
+        the batches in flight) fit in 1/16 of the device memory (host memory on CPU,
+        at most 512 MiB); below two steps it loops.
+        """
+        mode = self._execution
+        per_group = batch_bytes * (prefetch + 2)         # groups in flight: queue + producing + running
+        if k == 1:
+            return ExecutionPlan("single", 1, "steps_per_execution=1", batch_bytes)
+        if mode == "loop":
+            return ExecutionPlan("loop", k, "execution='loop'", batch_bytes)
+        if mode == "scan":
+            return ExecutionPlan("scan", k, "execution='scan'", k * per_group)
+        platform = jax.default_backend()
+        slow = sorted({n.op for n in graph.nodes} & _SCAN_SLOW_ON_CPU)
+        if platform == "cpu" and slow:
+            return ExecutionPlan("loop", k, f"XLA:CPU runs {', '.join(slow)} inside a scan body slower than "
+                                 "as single steps", batch_bytes)
+        budget = _stacked_budget()
+        if k * per_group > budget:
+            fit = int(budget // per_group)
+            if fit < 2:
+                return ExecutionPlan("loop", k, f"{k} stacked batches ({_mib(k * per_group)}) exceed the "
+                                     f"{_mib(budget)} budget", batch_bytes)
+            return ExecutionPlan("scan", fit, f"k lowered from {k} to {fit}: stacked batches within the "
+                                 f"{_mib(budget)} budget", fit * per_group)
+        return ExecutionPlan("scan", k, f"{platform}: scan of {k} steps per dispatch", k * per_group)
+
     # -- weights on device -------------------------------------------------------------
-    def _device_arrays(self, variables) -> dict:
-        """Current device arrays by IR name, reloading any Variable changed outside training."""
+    def _device_arrays(self, variables, dist=None) -> dict:
+        """Current device arrays by IR name, reloading any Variable changed outside training.
+
+        With a distribution, arrays are placed with their ``NamedSharding``.
+        """
         arrays = self._arrays
         for var in variables:
             cur = arrays.get(var.ir_name)
-            if cur is None or var._value is not cur:
-                arrays[var.ir_name] = jnp.array(var._value)     # a copy: donation never eats user data
+            sharding = dist.variable_sharding(var) if dist is not None else None
+            if cur is None or var._value is not cur or (sharding is not None and cur.sharding != sharding):
+                value = var._value
+                if sharding is not None:
+                    arrays[var.ir_name] = jax.device_put(
+                        np.asarray(value) if not isinstance(value, jax.Array) else jnp.array(value), sharding)
+                else:
+                    arrays[var.ir_name] = jnp.array(value)      # a copy: donation never eats user data
                 var._value = arrays[var.ir_name]
         return arrays
 
@@ -375,11 +538,55 @@ class Trainer:
         for var in variables:
             var._value = self._arrays[var.ir_name]
 
-    def _ensure_optimizer_state(self, params: dict):
+    def _ensure_optimizer_state(self, params: dict, dist=None):
         keys = tuple(sorted(params))
         if self._opt_state is None or self._opt_keys != keys:
-            self._opt_state = self.optimizer.init(params)
+            init = self._fns.get(("opt_init", keys))
+            if init is None:                                   # one program, not one per slot shape
+                init = self._fns[("opt_init", keys)] = jax.jit(self.optimizer.init)
+            self._opt_state = init(params)
             self._opt_keys = keys
+        if dist is not None:
+            p_sh = {k_: a.sharding for k_, a in params.items()}
+            self._opt_state = jax.device_put(self._opt_state, _opt_shardings(self._opt_state, p_sh,
+                                                                             dist.replicated()))
+
+    def _ensure_loss_scale(self, dist=None):
+        if not self._loss_scaling():
+            return None
+        if self._loss_scale is None:
+            self._loss_scale = {"scale": jnp.asarray(LOSS_SCALE_INITIAL, jnp.float32),
+                                "good_steps": jnp.zeros((), jnp.int32)}
+        if dist is not None:
+            self._loss_scale = jax.device_put(self._loss_scale, dist.replicated())
+        return self._loss_scale
+
+    @property
+    def loss_scale(self):
+        """The current dynamic loss scale (``mixed_float16``), or None."""
+        return None if self._loss_scale is None else float(self._loss_scale["scale"])
+
+    def _weights(self, traced, dist=None):
+        """``(p, fz, st)`` dicts of device arrays for a traced training graph."""
+        params_v, frozen_v, state_v = self._split(traced)
+        arrays = self._device_arrays(traced.variables, dist)
+        return ({v.ir_name: arrays[v.ir_name] for v in params_v},
+                {v.ir_name: arrays[v.ir_name] for v in frozen_v},
+                {v.ir_name: arrays[v.ir_name] for v in state_v})
+
+    def _inference_weights(self, dist=None):
+        """``(traced, p, st)`` for evaluate/predict, cached while no Variable changes."""
+        cached = self._fns.get("inference_weights")
+        if cached is not None:
+            traced, values, p, st, cdist = cached
+            if cdist is dist and all(v._value is a for v, a in zip(traced.variables, values)):
+                return traced, p, st
+        traced, _, _ = self._lowered(False)
+        arrays = self._device_arrays(traced.variables, dist)
+        p = {v.ir_name: arrays[v.ir_name] for v in traced.variables if v.kind == "param"}
+        st = {v.ir_name: arrays[v.ir_name] for v in traced.variables if v.kind == "state"}
+        self._fns["inference_weights"] = (traced, [v._value for v in traced.variables], p, st, dist)
+        return traced, p, st
 
     # -- data -------------------------------------------------------------------------
     def _prepare(self, x, y=None, sample_weight=None, need_y=False, class_weight=None):
@@ -461,21 +668,40 @@ class Trainer:
             cbs.append(ProgbarLogger(verbose))
         cbs.append(history)
         cblist = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
+        want_begin, want_end = cblist.wants("on_train_batch_begin"), cblist.wants("on_train_batch_end")
+
+        dist = _current_distribution()
         traced = self.trace(training=True)
         variables = traced.variables
-        params_v, frozen_v, state_v = self._split(traced)
-        coupled = bool(traced.graph.updates)
-        k = self.steps_per_execution
-        train_k = self._train_fn(k)
-        train_1 = self._train_fn(1) if k > 1 else train_k
+        coupled = bool(traced.graph.updates)           # batch statistics: never pad a training batch
+        shards = dist.num_model_replicas if dist is not None else 1
+        batcher = data_mod.Batcher(xs, ys, sw, data_mod.padded_rows(batch_size, shards))
+        if coupled and batcher.rows != batch_size:
+            raise ValueError(f"batch_size={batch_size} does not split over the {shards} data-parallel devices, "
+                             "and this model's training step uses batch statistics (it updates state, e.g. "
+                             "BatchNormalization), so kxla cannot pad it; use a batch size divisible by "
+                             f"{shards}")
+        depth = self._prefetch_depth()
+        plan = self._execution_plan(self.steps_per_execution, self._lowered(True)[2],
+                                    batcher.bytes_per_batch(), depth)
+        self.execution_plan = plan
+        k, scan = plan.k, plan.mode == "scan"
         init_metrics, result_metrics = self._metric_fns()
         rng_key = jax.random.key(next_seed())
-        arrays = self._device_arrays(variables)
-        p = {v.ir_name: arrays[v.ir_name] for v in params_v}
-        fz = {v.ir_name: arrays[v.ir_name] for v in frozen_v}
-        st = {v.ir_name: arrays[v.ir_name] for v in state_v}
-        self._ensure_optimizer_state(p)
+        p, fz, st = self._weights(traced, dist)
+        self._ensure_optimizer_state(p, dist)
         opt = self._opt_state
+        ls = self._ensure_loss_scale(dist)
+        train_1 = self._train_fn(1)
+        train_k = self._train_fn(k) if scan else train_1
+        collect = self._stats.collect("train")
+        stats_before = self._stats.as_dict()
+
+        def produce(unit):
+            kind, group = unit
+            args = batcher.stacked(group, k) if kind == "scan" else batcher.single(group[0], pad=not coupled)
+            return self._place(args, dist, stacked=kind == "scan", threaded=depth > 0)
+
         self.stop_training = False
         step_count = 0
         cblist.on_train_begin({})
@@ -485,80 +711,96 @@ class Trainer:
                 cblist.on_epoch_begin(epoch, {})
                 ms = init_metrics()
                 order = numpy_rng().permutation(n) if shuffle else None
-                batches = list(data_mod.batch_slices(n, batch_size, order))
-                b = 0
-                while b < len(batches):
-                    group = batches[b:b + k]
-                    use_k = k > 1 and (not coupled or (len(group) == k and all(
-                        _size(i, n) == batch_size for i in group)))
-                    if not use_k:
-                        group = [batches[b]]
-                    fn = train_k if use_k else train_1
-                    packed = [self._batch(xs, ys, sw, idx, batch_size, pad=not coupled) for idx in group]
-                    while use_k and len(packed) < k:     # fully masked filler steps change nothing
-                        packed.append(self._empty_like(packed[0]))
-                    args = packed[0] if not use_k else self._stack(packed)
-                    lr = np.float32(self.optimizer.learning_rate) \
-                        if isinstance(self.optimizer.learning_rate, (int, float)) else np.float32(0)
-                    if cblist.wants("on_train_batch_begin"):
-                        cblist.on_train_batch_begin(b, {})
-                    with self._stats.collect("train"):
-                        p, st, opt, ms = fn(p, fz, st, opt, ms, *args, rng_key, np.int32(step_count), lr)
-                    step_count += len(group)
-                    b += len(group)
-                    self._opt_state = opt
-                    self._store(variables, p, st)
-                    if cblist.wants("on_train_batch_end"):
-                        cblist.on_train_batch_end(b - 1, _LazyLogs(lambda ms=ms: result_metrics(ms)))
-                    if self.stop_training:
-                        break
+                units = _units(list(data_mod.batch_slices(n, batch_size, order)), k, scan, coupled, batch_size, n)
+                feed = data_mod.Prefetcher(units, produce, depth) if depth > 0 else \
+                    ((u, produce(u)) for u in units)
+                b, since = 0, 0
+                try:
+                    for (kind, group), args in feed:
+                        if want_begin and since == 0:
+                            cblist.on_train_batch_begin(b, {})
+                        fn = train_k if kind == "scan" else train_1
+                        lr = self._lr_arg()
+                        with collect:
+                            if ls is None:
+                                p, st, opt, ms = fn(p, fz, st, opt, ms, *args, rng_key, np.int32(step_count), lr)
+                            else:
+                                p, st, opt, ms, ls = fn(p, fz, st, opt, ms, *args, rng_key, np.int32(step_count),
+                                                        lr, ls)
+                        step_count += len(group)
+                        b += len(group)
+                        since += len(group)
+                        self._opt_state = opt
+                        if since >= k or b >= steps:
+                            since = 0
+                            if want_end:
+                                self._store(variables, p, st)
+                                cblist.on_train_batch_end(b - 1, _LazyLogs(lambda ms=ms: result_metrics(ms)))
+                        if self.stop_training:
+                            break
+                finally:
+                    if depth > 0:
+                        feed.close()
+                self._store(variables, p, st)
+                self._loss_scale = ls
                 logs = result_metrics(ms)
                 if val is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size, cblist=None)
                     logs.update({f"val_{k_}": v for k_, v in val_logs.items()})
                 cblist.on_epoch_end(epoch, logs)
+                if verbose and epoch == initial_epoch:
+                    self._print_compile_summary(stats_before, plan)
                 if self.stop_training:
                     break
                 # a callback may have changed weights (restore_best_weights) or the optimizer
-                arrays = self._device_arrays(variables)
-                p = {v.ir_name: arrays[v.ir_name] for v in params_v}
-                st = {v.ir_name: arrays[v.ir_name] for v in state_v}
-                fz = {v.ir_name: arrays[v.ir_name] for v in frozen_v}
+                p, fz, st = self._weights(traced, dist)
                 opt = self._opt_state
         finally:
             self._opt_state = opt
+            self._loss_scale = ls
             self._store(variables, p, st)
         cblist.on_train_end(logs)
         return history
 
-    def _batch(self, xs, ys, sw, idx, batch_size, pad: bool):
-        bx = [a[idx] for a in xs]
-        by = [a[idx] if a is not None else None for a in ys] if ys is not None else []
-        real = bx[0].shape[0]
-        # always an array, so calls with and without sample weights share one compiled step
-        bsw = sw[idx] if sw is not None else np.ones(bx[0].shape[0], np.float32)
-        if pad and real < batch_size:
-            bx = data_mod.pad_batch(bx, batch_size)
-            by = [data_mod.pad_batch([a], batch_size)[0] if a is not None else None for a in by]
-            bsw = data_mod.pad_batch([bsw], batch_size)[0]
-            mask = np.zeros(batch_size, np.float32)
-            mask[:real] = 1
-        else:
-            mask = np.ones(real, np.float32)
-        return bx, by, bsw, mask
+    def _lr_arg(self):
+        lr = self.optimizer.learning_rate
+        return np.float32(lr) if isinstance(lr, (int, float)) else np.float32(0)
 
-    @staticmethod
-    def _empty_like(packed):
-        bx, by, bsw, mask = packed
-        return ([np.zeros_like(a) for a in bx], [np.zeros_like(a) if a is not None else None for a in by],
-                np.zeros_like(bsw), np.zeros_like(mask))
+    def _prefetch_depth(self) -> int:
+        """Batches prepared ahead on the background thread (0: prepare them inline)."""
+        if self._prefetch == "auto":
+            return PREFETCH_DEPTH
+        return max(0, int(self._prefetch or 0))
 
-    @staticmethod
-    def _stack(packed):
-        bx = [np.stack(parts) for parts in zip(*[p[0] for p in packed])]
-        by = [np.stack(parts) if parts[0] is not None else None for parts in zip(*[p[1] for p in packed])]
-        bsw = np.stack([p[2] for p in packed])
-        return bx, by, bsw, np.stack([p[3] for p in packed])
+    def _place(self, args, dist, stacked: bool = False, threaded: bool = False):
+        """Put a step's batch arrays on the device(s): sharded over the batch axis with a distribution.
+
+        Without a distribution and without the prefetch thread, numpy arrays go
+        to the step as they are (the jitted call transfers them).
+        """
+        if dist is None:
+            return jax.device_put(args) if threaded else args
+        if jax.process_count() > 1:        # each process holds its own slice of the global batch
+            return jax.tree_util.tree_map(
+                lambda a: jax.make_array_from_process_local_data(dist.batch_sharding(a.ndim, stacked), a), args)
+        shardings = jax.tree_util.tree_map(lambda a: dist.batch_sharding(a.ndim, stacked), args)
+        return jax.device_put(args, shardings)
+
+    def _print_compile_summary(self, before: dict, plan) -> None:
+        after = self._stats.as_dict()
+        lines = []
+        for mode in ("train", "evaluate"):
+            d = after.get(mode)
+            if d is None:
+                continue
+            prev = before.get(mode, {})
+            delta = {k_: v - prev.get(k_, 0) for k_, v in d.items()}
+            if delta["traces"] or delta["compiles"] or delta["cache_hits"] or delta["cache_misses"]:
+                lines.append(_compile_stats_mod.format_line(mode, delta))
+        if lines and plan.k > 1:
+            lines.append(f"steps_per_execution={self.steps_per_execution}: {plan.mode} of {plan.k} ({plan.reason})")
+        for line in lines:
+            print(line, flush=True)
 
     # -- evaluate / predict -----------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -581,22 +823,24 @@ class Trainer:
         return values[0] if len(values) == 1 else values
 
     def _evaluate_arrays(self, xs, ys, sw, batch_size, cblist=None):
-        traced, _, _ = self._lowered(False)
-        arrays = self._device_arrays(traced.variables)
-        p = {var.ir_name: arrays[var.ir_name] for var in traced.variables
-             if var.kind == "param"}
-        st = {var.ir_name: arrays[var.ir_name] for var in traced.variables if var.kind == "state"}
+        """Every batch padded to ``batch_size`` rows and masked: one program per batch size."""
+        dist = _current_distribution()
+        traced, p, st = self._inference_weights(dist)
         eval_fn = self._eval_fn()
         init_metrics, result_metrics = self._metric_fns()
         ms = init_metrics()
         n = xs[0].shape[0]
+        shards = dist.num_model_replicas if dist is not None else 1
+        batcher = data_mod.Batcher(xs, ys, sw, data_mod.padded_rows(batch_size, shards))
+        collect = self._stats.collect("evaluate")
         if cblist is not None:
             cblist.on_test_begin({})
+        want = cblist is not None and cblist.wants("on_test_batch_end")
         for b, idx in enumerate(data_mod.batch_slices(n, batch_size)):
-            bx, by, bsw, mask = self._batch(xs, ys, sw, idx, batch_size, pad=True)
-            with self._stats.collect("evaluate"):
+            bx, by, bsw, mask = self._place(batcher.single(idx, pad=True), dist)
+            with collect:
                 ms = eval_fn(p, st, ms, bx, by, bsw, mask)
-            if cblist is not None and cblist.wants("on_test_batch_end"):
+            if want:
                 cblist.on_test_batch_end(b, _LazyLogs(lambda ms=ms: result_metrics(ms)))
         logs = result_metrics(ms)
         if cblist is not None:
@@ -604,33 +848,45 @@ class Trainer:
         return logs
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Model outputs for ``x`` as numpy arrays, computed batch by batch (Keras 3 signature)."""
-        from ..callbacks import CallbackList, ProgbarLogger
+        """Model outputs for ``x`` as numpy arrays, computed batch by batch (Keras 3 signature).
+
+        Every batch is padded to the batch size, so one program serves every
+        input length. Without ``batch_size``, an input of fewer than 32 samples
+        is padded only to the next power of two (1, 2, 4 ... 32): batch-1
+        serving does not compute 32 rows. With ``verbose=0`` and no callbacks,
+        an input that fits one batch takes a fast path: one call, no callback
+        machinery, weights prepared once and reused until they change.
+        """
         xs, _, _, n = self._prepare(x)
-        batch_size = batch_size or 32
         verbose = 1 if verbose == "auto" else int(verbose)
-        cbs = list(callbacks or []) + ([ProgbarLogger(verbose)] if verbose else [])
-        cblist = CallbackList(cbs, self, {"steps": data_mod.num_batches(n, batch_size), "verbose": verbose})
-        traced, _, _ = self._lowered(False)
-        arrays = self._device_arrays(traced.variables)
-        p = {v.ir_name: arrays[v.ir_name] for v in traced.variables if v.kind == "param"}
-        st = {v.ir_name: arrays[v.ir_name] for v in traced.variables if v.kind == "state"}
+        dist = _current_distribution()
+        rows = batch_size or (32 if n >= 32 else _bucket(n))
+        shards = dist.num_model_replicas if dist is not None else 1
+        batcher = data_mod.Batcher(xs, None, None, data_mod.padded_rows(rows, shards))
+        traced, p, st = self._inference_weights(dist)
         predict_fn = self._predict_fn()
-        cblist.on_predict_begin({})
-        chunks = []
-        for b, idx in enumerate(data_mod.batch_slices(n, batch_size)):
-            bx = [a[idx] for a in xs]
-            real = bx[0].shape[0]
-            if real < batch_size and n > batch_size:
-                bx = data_mod.pad_batch(bx, batch_size)
-            with self._stats.collect("predict"):
+        collect = self._stats.collect("predict")
+        if n <= rows and not verbose and not callbacks:
+            bx = self._place(batcher.single(slice(0, n))[0], dist)
+            with collect:
                 outs = predict_fn(p, st, bx)
-            chunks.append((outs, real))
-            if cblist.wants("on_predict_batch_end"):
+            return jax.tree_util.tree_unflatten(traced.out_treedef, [np.asarray(o)[:n] for o in outs])
+        from ..callbacks import CallbackList, ProgbarLogger
+        cbs = list(callbacks or []) + ([ProgbarLogger(verbose)] if verbose else [])
+        cblist = CallbackList(cbs, self, {"steps": data_mod.num_batches(n, rows), "verbose": verbose})
+        cblist.on_predict_begin({})
+        want = cblist.wants("on_predict_batch_end")
+        chunks = []
+        for b, idx in enumerate(data_mod.batch_slices(max(n, 1), rows)):
+            bx = self._place(batcher.single(idx)[0], dist)
+            with collect:
+                outs = predict_fn(p, st, bx)
+            chunks.append((outs, min(n - b * rows, rows)))
+            if want:
                 cblist.on_predict_batch_end(b, {"outputs": outs})
         cblist.on_predict_end({})
-        n_out = len(chunks[0][0])
-        results = [np.concatenate([np.asarray(outs[i])[:real] for outs, real in chunks]) for i in range(n_out)]
+        results = [np.concatenate([np.asarray(outs[i])[:max(real, 0)] for outs, real in chunks])
+                   for i in range(len(chunks[0][0]))]
         return jax.tree_util.tree_unflatten(traced.out_treedef, results)
 
     # -- single batches ---------------------------------------------------------------------
@@ -638,25 +894,30 @@ class Trainer:
         """One optimizer step on one batch; returns the loss (and metrics) of that batch."""
         xs, ys, sw, n = self._prepare(x, y, sample_weight, need_y=self._loss_spec is not None,
                                       class_weight=class_weight)
+        dist = _current_distribution()
         traced = self.trace(training=True)
-        params_v, frozen_v, state_v = self._split(traced)
-        arrays = self._device_arrays(traced.variables)
-        p = {v.ir_name: arrays[v.ir_name] for v in params_v}
-        fz = {v.ir_name: arrays[v.ir_name] for v in frozen_v}
-        st = {v.ir_name: arrays[v.ir_name] for v in state_v}
-        self._ensure_optimizer_state(p)
+        p, fz, st = self._weights(traced, dist)
+        self._ensure_optimizer_state(p, dist)
+        ls = self._ensure_loss_scale(dist)
         init_metrics, result_metrics = self._metric_fns()
-        bx, by, bsw, mask = self._batch(xs, ys, sw, slice(0, n), n, pad=False)
-        lr = np.float32(self.optimizer.learning_rate) \
-            if isinstance(self.optimizer.learning_rate, (int, float)) else np.float32(0)
+        shards = dist.num_model_replicas if dist is not None else 1
+        coupled = bool(traced.graph.updates)
+        batcher = data_mod.Batcher(xs, ys, sw, n if coupled else data_mod.padded_rows(n, shards))
+        args = self._place(batcher.single(slice(0, n), pad=not coupled), dist)
         step = int(np.asarray(self._opt_state.get("iterations", 0))) if isinstance(self._opt_state, dict) else 0
         opt = self._opt_state
+        fn = self._train_fn(1)
         try:
             with self._stats.collect("train"):
-                p, st, opt, ms = self._train_fn(1)(p, fz, st, opt, init_metrics(), bx, by, bsw, mask,
-                                                   jax.random.key(next_seed()), np.int32(step), lr)
+                if ls is None:
+                    p, st, opt, ms = fn(p, fz, st, opt, init_metrics(), *args, jax.random.key(next_seed()),
+                                        np.int32(step), self._lr_arg())
+                else:
+                    p, st, opt, ms, ls = fn(p, fz, st, opt, init_metrics(), *args, jax.random.key(next_seed()),
+                                            np.int32(step), self._lr_arg(), ls)
         finally:
             self._opt_state = opt
+            self._loss_scale = ls
             self._store(traced.variables, p, st)
         return self._format_logs(result_metrics(ms), return_dict)
 
@@ -697,5 +958,76 @@ def _strings(spec) -> list[str]:
     return []
 
 
-def _size(idx, n: int) -> int:
-    return len(range(*idx.indices(n))) if isinstance(idx, slice) else len(idx)
+def _current_distribution():
+    from ..distribution import distribution
+    return distribution()
+
+
+def _units(batches: list, k: int, scan: bool, coupled: bool, batch_size: int, n: int) -> list:
+    """An epoch's dispatches: ("scan", up to k batches) or ("single", [one batch])."""
+    if not scan:
+        return [("single", [b]) for b in batches]
+    units = []
+    for i in range(0, len(batches), k):
+        group = batches[i:i + k]
+        if coupled and any(data_mod.Batcher._size(b, n) != batch_size for b in group):
+            units.extend(("single", [b]) for b in group)     # a short batch of a coupled graph runs alone
+        else:
+            units.append(("scan", group))
+    return units
+
+
+def _bucket(n: int) -> int:
+    """The next power of two >= n (at least 1): predict's padded size for small inputs."""
+    return 1 if n <= 1 else 1 << (n - 1).bit_length()
+
+
+def _leaf_layers(model) -> list:
+    """Every layer below ``model`` (depth first), without the model itself."""
+    out, seen, stack = [], {id(model)}, list(reversed(getattr(model, "_layers", [])))
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        out.append(layer)
+        stack.extend(reversed(getattr(layer, "_layers", [])))
+    return out
+
+
+def _opt_shardings(opt_state, p_sh: dict, replicated):
+    """Optimizer-state shardings: a slot entry named like a parameter follows that parameter's sharding."""
+    def pick(path, leaf):
+        name = getattr(path[-1], "key", None) if path else None
+        sh = p_sh.get(name) if isinstance(name, str) else None
+        if sh is not None and len(path) >= 2 and len(getattr(sh, "spec", ())) <= np.ndim(leaf):
+            return sh
+        return replicated
+    return jax.tree_util.tree_map_with_path(pick, opt_state)
+
+
+def _next_loss_scale(ls: dict, finite):
+    """Keras's dynamic loss scaling: halve on a non-finite step, double after 2000 finite steps in a row."""
+    good = jnp.where(finite, ls["good_steps"] + 1, 0)
+    grow = good >= LOSS_SCALE_GROWTH_STEPS
+    scale = jnp.where(finite, jnp.where(grow, ls["scale"] * 2.0, ls["scale"]), jnp.maximum(ls["scale"] * 0.5, 1.0))
+    return {"scale": scale, "good_steps": jnp.where(grow, 0, good).astype(jnp.int32)}
+
+
+def _stacked_budget() -> int:
+    """Bytes of stacked batches ``lax.scan`` may hold: 1/16 of device memory (CPU: of RAM, <= 512 MiB)."""
+    try:
+        limit = (jax.devices()[0].memory_stats() or {}).get("bytes_limit")
+    except Exception:                                  # noqa: BLE001 - backends without memory stats
+        limit = None
+    if limit:
+        return int(limit) // 16
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        ram = 8 << 30
+    return min(512 << 20, ram // 16)
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.0f} MiB"

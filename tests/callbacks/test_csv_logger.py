@@ -1,8 +1,6 @@
 """CSVLogger: the exact file contents (header, column order, values, NA, separator, append)."""
 import csv
 
-import pytest
-
 from callback_check import drive, tiny_data, tiny_model
 from kxla.callbacks import CSVLogger
 

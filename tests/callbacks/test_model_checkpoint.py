@@ -1,4 +1,4 @@
-"""ModelCheckpoint: file names from templates, save_best_only, save_freq, and real saves when kxla.saving is there."""
+"""ModelCheckpoint: file names from templates, save_best_only, save_freq, and real saves through kxla.saving."""
 import os
 
 import numpy as np

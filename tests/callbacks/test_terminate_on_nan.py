@@ -18,7 +18,8 @@ def test_stops_after_the_bad_batch(capsys):
     model = tiny_model()
     batches = []
     history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, shuffle=False,
-                        callbacks=[TerminateOnNaN(), LambdaCallback(on_train_batch_end=lambda b, l: batches.append(b))])
+                        callbacks=[TerminateOnNaN(),
+                                   LambdaCallback(on_train_batch_end=lambda b, logs: batches.append(b))])
     assert batches == [0, 1, 2]
     assert model.stop_training and history.epoch == [0]
     assert np.isnan(history.history["loss"][0])

@@ -1,4 +1,4 @@
-"""Shared layer-test harness: run a kxla layer traced (batch dim unknown) and a Keras 3 twin on the same weights.
+"""Layer-test harness: run a kxla layer traced (batch dim unknown) and its Keras 3 twin on the same weights.
 
 ``run_traced(layer, inputs, training)`` traces ``layer`` in a ``Builder`` on
 symbolic inputs with an unknown batch dim, verifies the graph, lowers it and

@@ -94,11 +94,12 @@ def test_weights_order_and_kinds():
 def test_config_and_errors(keras):
     layer = BatchNormalization(axis=1, momentum=0.9, epsilon=1e-4, center=False, name="bn")
     config = layer.get_config()
-    ref = keras.layers.BatchNormalization(axis=1, momentum=0.9, epsilon=1e-4, center=False, name="bn").get_config()
+    ref = keras.layers.BatchNormalization(axis=1, momentum=0.9, epsilon=1e-4, center=False,
+                                          name="bn").get_config()
     for key in ("axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
                 "moving_mean_initializer", "moving_variance_initializer", "name", "synchronized", "renorm"):
         ours, theirs = config[key], ref[key]
-        if isinstance(theirs, dict):            # Keras serializes initializers as {"class_name": "Zeros", ...}
+        if isinstance(theirs, dict):            # Keras: {"class_name": "Zeros", ...}
             theirs = theirs["class_name"].lower()
             ours = ours if isinstance(ours, str) else ours["class_name"].lower()
         assert ours == theirs, key

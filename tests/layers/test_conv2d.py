@@ -104,5 +104,6 @@ def test_kernel_gradient_matches_finite_differences():
         up, down = kernel.copy(), kernel.copy()
         up[index] += eps
         down[index] -= eps
-        numeric = (float(loss(jnp.asarray(up, jnp.float32))) - float(loss(jnp.asarray(down, jnp.float32)))) / (2 * eps)
+        numeric = (float(loss(jnp.asarray(up, jnp.float32))) -
+                   float(loss(jnp.asarray(down, jnp.float32)))) / (2 * eps)
         np.testing.assert_allclose(grad[index], numeric, rtol=2e-2, atol=2e-3)

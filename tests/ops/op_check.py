@@ -23,7 +23,7 @@ def _as_list(out):
 
 
 def trace(fn, arrays, batched=(0,), unknown_batch=True, rng_seed=0):
-    """Trace ``fn`` on symbolic inputs shaped like ``arrays``; return (graph, result types, lowered outputs)."""
+    """Trace ``fn`` on symbolic inputs shaped like ``arrays``; return (graph, result types, outputs)."""
     with Builder("t", training=True) as b:
         inputs = []
         for i, a in enumerate(arrays):

@@ -102,6 +102,12 @@ def test_getitem_on_keras_tensor_records_slice_and_squeeze():
     assert y.shape == (3, 4)
 
 
+def test_getitem_in_functional_construction():
+    from kxla.ops import KerasTensor
+    y = KerasTensor(TensorType((None, 3, 4)))[:, 0, 1:]
+    assert y.shape == (None, 3) and y.history is not None
+
+
 @pytest.mark.parametrize("idx,match", [
     ((0, 0, 0, 0), "too many indices"), ((Ellipsis, Ellipsis), "single ellipsis"),
     ((slice(None), 5), "out of bounds"), (np.array([0, 1]), "basic indexing"), (True, "basic indexing"),
@@ -276,7 +282,8 @@ Y = rand(2, 3, 4, 5, seed=12)
 
 
 @pytest.mark.parametrize("name,attrs", [
-    ("concatenate", {"axis": -1}), ("split", {"indices": [2], "axis": 3}), ("tile", {"repeats": [1, 2, 1, 3]}),
+    ("concatenate", {"axis": -1}), ("split", {"indices": [2], "axis": 3}),
+    ("tile", {"repeats": [1, 2, 1, 3]}),
     ("repeat", {"repeats": 2, "axis": 1}), ("pad", {"pad_width": [[0, 0], [1, 0], [0, 2], [1, 1]]}),
     ("slice", {"start": [None, 1, None, 0], "stop": [None, None, 3, 4], "step": [1, 1, 2, 2]}),
     ("argmax", {"axis": 2, "keepdims": True}),
@@ -289,5 +296,6 @@ def test_axis_ops_commute_with_a_layout_change(name, attrs):
     inputs = [Y, Y] if name == "concatenate" else [Y]
     before = ops.apply(name, *inputs, **attrs)
     after = ops.apply(name, *[jnp.transpose(a, PERM) for a in inputs], **opdef.remap_axes(attrs, PERM))
-    for b, a in zip(before if isinstance(before, tuple) else [before], after if isinstance(after, tuple) else [after]):
+    as_list = lambda r: list(r) if isinstance(r, tuple) else [r]       # noqa: E731  (split gives several)
+    for b, a in zip(as_list(before), as_list(after)):
         np.testing.assert_array_equal(np.transpose(np.asarray(b), PERM), a)

@@ -23,7 +23,8 @@ def standardize_tuple(value, n: int, name: str) -> tuple:
             raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. "
                              f"Received {name}={value!r}") from None
         if len(out) != n:
-            raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value!r}")
+            raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. "
+                             f"Received {name}={value!r}")
     if any(v <= 0 for v in out):
         raise ValueError(f"The `{name}` argument must be positive integers. Received {name}={value!r}")
     return out
@@ -89,7 +90,8 @@ class BaseConv(Layer):
                              f"(full input shape is {tuple(input_shape)}).")
         self.compute_output_shape(input_shape)      # fails early on windows larger than the input
         self.kernel = self.add_weight(shape=self.kernel_size + (channels // self.groups, self.filters),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint, name="kernel")
         self.bias = self.add_weight(shape=(self.filters,), initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint,

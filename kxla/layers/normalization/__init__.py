@@ -2,3 +2,5 @@
 from .batch_normalization import BatchNormalization
 
 __all__ = ["BatchNormalization"]
+from .layer_normalization import LayerNormalization  # noqa: E402
+__all__ += ["LayerNormalization"]

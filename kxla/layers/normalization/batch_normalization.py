@@ -17,7 +17,7 @@ from ..layer import InputSpec, Layer
 
 
 class BatchNormalization(Layer):
-    """Normalize each feature (along ``axis``) by batch or moving statistics (``keras.layers.BatchNormalization``).
+    """Normalize each feature along ``axis`` by batch or moving statistics (keras.layers.BatchNormalization).
 
     Arguments:
       axis: the feature axis (-1 for channels_last; pass 1 for channels_first images).

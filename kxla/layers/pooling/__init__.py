@@ -7,3 +7,7 @@ from .global_average_pooling2d import GlobalAveragePooling2D
 __all__ = ["BasePooling", "BaseGlobalPooling", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D"]
 from .global_pooling_1d import GlobalAveragePooling1D, GlobalMaxPooling1D, GlobalMaxPooling2D  # noqa: E402
 __all__ += ["GlobalAveragePooling1D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"]
+from .max_pooling1d import MaxPooling1D  # noqa: E402
+from .average_pooling1d import AveragePooling1D  # noqa: E402
+from .pooling3d import AveragePooling3D, MaxPooling3D  # noqa: E402
+__all__ += ["MaxPooling1D", "AveragePooling1D", "MaxPooling3D", "AveragePooling3D"]

@@ -23,11 +23,11 @@ def deserialize_layer(config):
 class TimeDistributed(Layer):
     """Applies ``layer`` to each slice ``inputs[:, t]`` (``keras.layers.TimeDistributed``).
 
-    The time axis is folded into the batch: ``(batch, time, ...)`` is reshaped
-    to ``(batch*time, ...)``, ``layer`` runs once, and the result is reshaped
-    back, so the IR holds one copy of the layer's nodes (Dense, Conv2D, ...)
-    and its weights are shared across steps. The time dimension (or the batch
-    dimension) must be known. Masks pass through.
+    The time axis is folded into the batch (``fold_time``: ``(batch, time, ...)``
+    to ``(batch*time, ...)``), ``layer`` runs once, and the result is unfolded
+    back (``unfold_time``), so the IR holds one copy of the layer's nodes
+    (Dense, Conv2D, ...) and its weights are shared across steps. The time
+    dimension must be known. Masks pass through.
     """
 
     def __init__(self, layer, **kwargs):
@@ -49,22 +49,15 @@ class TimeDistributed(Layer):
 
     def call(self, inputs, training=None, mask=None):
         shape = tuple(inputs.shape)
-        batch, time = shape[0], shape[1]
-        if time is None and batch is None:
+        time = shape[1]
+        if time is None:
             raise ValueError(f"Layer {self.name!r} (TimeDistributed): the time dimension of the input must be "
-                             f"known (or the batch size), got shape {shape}")
-        if any(d is None for d in shape[2:]):
-            raise ValueError(f"Layer {self.name!r} (TimeDistributed): the per-step shape must be known, got "
-                             f"{shape}")
-        flat = ops.reshape(inputs, [-1, *shape[2:]])
+                             f"known, got shape {shape}")
         kwargs = {"training": training}
         if mask is not None and self.layer._call_has_mask:
-            kwargs["mask"] = ops.reshape(mask, [-1, *tuple(mask.shape)[2:]])
-        out = self.layer(flat, **kwargs)
-        step_shape = tuple(out.shape)[1:]
-        if time is not None:
-            return ops.reshape(out, [-1, time, *step_shape])
-        return ops.reshape(out, [batch, -1, *step_shape])
+            kwargs["mask"] = ops.fold_time(mask)
+        out = self.layer(ops.fold_time(inputs), **kwargs)
+        return ops.unfold_time(out, time)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

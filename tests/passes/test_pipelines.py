@@ -1,0 +1,80 @@
+"""Default pipelines: data in kxla.passes, run end to end on an inference CNN and a training graph."""
+import kxla.passes as kp
+from kxla.testing import assert_semantics_preserved, check_ir, run_pass
+
+CNN = """
+graph @cnn(%x: f32[?,2,6,4]) params(%k: f32[3,3,2,3], %b: f32[3], %g: f32[3], %be: f32[3], %d: f32[18,5], %db: f32[5]) state(%m: f32[3], %v: f32[3]) {
+  %0 = conv2d(%x, %k) {strides=[1,1], padding="same", data_format="channels_first", dilation_rate=[1,1], groups=1} : f32[?,3,6,4]  // conv
+  %1 = bias_add(%0, %b) {axis=1} : f32[?,3,6,4]  // conv
+  %2 = batch_norm(%1, %m, %v, %g, %be) {axis=1, epsilon=0.001} : f32[?,3,6,4]  // bn
+  %3 = relu(%2) : f32[?,3,6,4]  // relu
+  %4 = max_pool2d(%3) {pool_size=[2,2], strides=[2,2], padding="valid", data_format="channels_first"} : f32[?,3,3,2]  // pool
+  %5 = flatten(%4) {data_format="channels_first"} : f32[?,18]  // flatten
+  %6 = matmul(%5, %d) : f32[?,5]  // dense
+  %7 = bias_add(%6, %db) {axis=-1} : f32[?,5]  // dense
+  %8 = softmax(%7) {axis=-1} : f32[?,5]  // dense
+  return %8
+}
+"""
+
+TRAINING = """
+graph @train(%x: f32[?,3]) params(%k: f32[3,2], %g: f32[2], %be: f32[2]) state(%m: f32[2], %v: f32[2]) {
+  %0 = matmul(%x, %k) : f32[?,2]
+  %1, %2 = moments(%0) {axes=[0], keepdims=false} : f32[2], f32[2]
+  %3 = batch_norm(%0, %1, %2, %g, %be) {axis=-1, epsilon=0.001} : f32[?,2]
+  %4 = constant() {value=1.0, shape=[], dtype="float32"} : f32[]
+  %5 = multiply(%3, %4) : f32[?,2]
+  %6 = relu(%5) : f32[?,2]
+  %7 = tanh(%3) : f32[?,2]
+  %8 = constant() {value=0.9, shape=[], dtype="float32"} : f32[]
+  %9 = multiply(%m, %8) : f32[2]
+  %10 = multiply(%v, %8) : f32[2]
+  return %6
+  update %m = %9
+  update %v = %10
+}
+"""
+
+
+def test_pipelines_are_pipeline_text():
+    assert kp.TRAINING_PIPELINE == "canonicalize,cse,dce"
+    assert "fold-batchnorm" not in kp.TRAINING_PIPELINE
+    passes = [p.name for p in kp.PassManager(kp.INFERENCE_PIPELINE).passes]
+    assert passes.index("fold-batchnorm") < passes.index("convert-layout") < passes.index("fuse-bias-activation")
+    assert passes[-2:] == ["cse", "dce"]
+    for platform in ("cpu", "gpu", "tpu", None):
+        assert kp.preferred_layout(platform) == "channels_last"
+        assert "convert-layout{to=channels_last}" in kp.inference_pipeline(platform)
+
+
+def test_inference_pipeline_on_a_channels_first_cnn():
+    out, _ = run_pass(kp.INFERENCE_PIPELINE, CNN)
+    check_ir(out, """
+        CHECK-NOT: batch_norm
+        CHECK: transpose(%x) {perm=[0,2,3,1]}
+        CHECK: fused_conv2d
+        CHECK-SAME: data_format="channels_last"
+        CHECK-SAME: activation="relu"
+        CHECK-NEXT: max_pool2d
+        CHECK-SAME: data_format="channels_last"
+        CHECK-NEXT: flatten({{%[0-9]+}}) {data_format="channels_last"}
+        CHECK-NEXT: fused_dense
+        CHECK-SAME: activation="linear"
+        CHECK-NEXT: softmax
+        CHECK-COUNT-1: transpose""")
+    assert [v.name for v in out.params] == ["k", "b", "g", "be", "d", "db"]
+    assert_semantics_preserved(kp.INFERENCE_PIPELINE, CNN, n=2, rtol=1e-4, atol=1e-5)
+
+
+def test_training_pipeline_keeps_batch_statistics_and_updates():
+    out, _ = run_pass(kp.TRAINING_PIPELINE, TRAINING)
+    check_ir(out, """
+        CHECK: moments
+        CHECK-NEXT: batch_norm
+        CHECK-NEXT: relu(%3)
+        CHECK-NOT: tanh
+        CHECK: update %m
+        CHECK-NEXT: update %v""")
+    assert_semantics_preserved(kp.TRAINING_PIPELINE, TRAINING, n=2, training=True)
+    _, stats = run_pass("fold-batchnorm", TRAINING)
+    assert not stats.changed                         # batch statistics are not inference statistics
