@@ -369,7 +369,7 @@ class Loss:
         self.dtype = dtype or "float32"
 
     def call(self, y_true, y_pred):
-        raise NotImplementedError
+        raise TypeError(f"Loss {type(self).__name__} must define call(y_true, y_pred)")
 
     def per_sample(self, y_true, y_pred):
         """Per-sample losses (inputs cast to ``self.dtype``), before weighting and reduction."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import kxla.ops  # noqa: F401  (registers the ops)
+from kxla.ir import get_op
 
 from .base import Pass
 
@@ -64,7 +65,6 @@ class _Static:
             if pending:
                 stack.extend(pending)
                 continue
-            from kxla.ir import get_op
             self.memo[id(v)] = get_op(v.producer.op).effect is None and \
                 all(self.memo[id(u)] for u in v.producer.inputs)
             stack.pop()

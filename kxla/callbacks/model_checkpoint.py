@@ -113,7 +113,7 @@ class ModelCheckpoint(MonitorCallback):
         method = "save_weights" if self.save_weights_only else "save"
         save = getattr(self.model, method, None)
         if save is None:
-            raise NotImplementedError(f"ModelCheckpoint needs model.{method}(), which this model does not "
+            raise TypeError(f"ModelCheckpoint needs model.{method}(), which this model does not "
                                       "have (kxla.saving provides it)")
         try:
             accepts_overwrite = "overwrite" in inspect.signature(save).parameters

@@ -53,7 +53,7 @@ class TensorBoard(Callback):
             if key not in _UNSUPPORTED_DEFAULTS:
                 raise TypeError(f"TensorBoard got an unexpected keyword argument {key!r}")
             if value != _UNSUPPORTED_DEFAULTS[key]:
-                raise NotImplementedError(f"kxla's TensorBoard callback does not support {key}={value!r}")
+                raise ValueError(f"kxla's TensorBoard callback does not support {key}={value!r}")
         self._writer_class = _summary_writer_class()
         if update_freq != "epoch" and update_freq != "batch" and \
                 (not isinstance(update_freq, int) or isinstance(update_freq, bool) or update_freq < 1):

@@ -311,6 +311,7 @@ class Layer:
                 out, is_leaf=lambda x: isinstance(x, KerasTensor)) if isinstance(t, KerasTensor)]
         else:
             out = self.call(*args, **kwargs)
+            self._attach_masks(args, out, previous_mask)
         if self.activity_regularizer is not None and builder is not None:
             builder.losses.append(self.activity_regularizer(out))
         return out
@@ -362,7 +363,11 @@ class Layer:
         return kwargs["mask"] if kwargs.get("mask") is not None else _mask_of(first)
 
     def _attach_masks(self, args, out, previous_mask):
-        """Set ``_keras_mask`` on symbolic outputs from ``compute_mask`` (layers that support masking)."""
+        """Set ``_keras_mask`` on the outputs from ``compute_mask`` (layers that support masking).
+
+        Symbolic tensors always take it; eager jax arrays take it too (as in
+        Keras on JAX), so an eager call of a model propagates masks as well.
+        """
         if not self.supports_masking:
             return
         outs = list(out) if isinstance(out, (list, tuple)) else [out]
@@ -373,8 +378,11 @@ class Layer:
             return
         masks = list(masks) if isinstance(masks, (list, tuple)) else [masks]
         for o, m in zip(outs, masks):
-            if isinstance(o, KerasTensor) and o._keras_mask is None and m is not None:
-                o._keras_mask = m
+            if m is not None and hasattr(o, "shape") and getattr(o, "_keras_mask", None) is None:
+                try:
+                    o._keras_mask = m
+                except AttributeError:          # numpy arrays take no attributes
+                    pass
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

@@ -234,10 +234,10 @@ class Metric:
             v.assign(jnp.zeros(v.shape, v.dtype))
 
     def update_state(self, *args, **kwargs):
-        raise NotImplementedError
+        raise TypeError(f"Metric {type(self).__name__} must define update_state(y_true, y_pred, sample_weight=None)")
 
     def result(self, state=None):
-        raise NotImplementedError
+        raise TypeError(f"Metric {type(self).__name__} must define result()")
 
     def __call__(self, *args, **kwargs):
         """Eager ``update_state`` then ``result()``."""

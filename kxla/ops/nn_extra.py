@@ -13,7 +13,6 @@ existing ops.
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
 from ..config import standardize_data_format
 from ..ir import Attr, TensorType, is_floating

@@ -96,7 +96,7 @@ class Optimizer:
             if key in kwargs:
                 value = kwargs.pop(key)
                 if value != default:
-                    raise NotImplementedError(f"kxla optimizers do not support {key}={value!r}.")
+                    raise ValueError(f"kxla optimizers do not support {key}={value!r}; leave it at {default!r}.")
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
         if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
@@ -218,7 +218,7 @@ class Optimizer:
         Returns:
             ``(new_param, {slot_name: new_array})``.
         """
-        raise NotImplementedError
+        raise TypeError(f"Optimizer {type(self).__name__} must define update_step(grad, param, slots, lr, ctx)")
 
     def update(self, grads, params, opt_state, learning_rate=None):
         """Apply one optimization step. Pure: safe under ``jax.jit`` (and donation).

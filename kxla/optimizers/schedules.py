@@ -28,11 +28,11 @@ class LearningRateSchedule:
     """Base class: subclasses implement ``__call__(step)`` and ``get_config()``."""
 
     def __call__(self, step):
-        raise NotImplementedError(
+        raise TypeError(
             f"Learning rate schedule '{self.__class__.__name__}' must override `__call__(self, step)`.")
 
     def get_config(self) -> dict:
-        raise NotImplementedError(
+        raise TypeError(
             f"Learning rate schedule '{self.__class__.__name__}' must override `get_config()` "
             "in order to be serializable.")
 

@@ -104,12 +104,16 @@ class Batcher:
     batches missing from a short group are all-zero and fully masked.
     """
 
-    def __init__(self, xs, ys, sw, rows: int):
+    def __init__(self, xs, ys, sw, rows: int, put=None):
         self.xs = list(xs)
         self.ys = list(ys) if ys is not None else []
         self.sw = sw
         self.rows = rows
-        self._ones = np.ones(rows, np.float32)
+        # the mask of a full batch never changes: with ``put`` (e.g. jax.device_put) it is placed once and
+        # reused, so a full batch without sample weights transfers only its data
+        self._put = put or (lambda a: a)
+        self._ones = self._put(np.ones(rows, np.float32))
+        self._stacked_ones: dict = {}
 
     @staticmethod
     def _size(idx, n: int) -> int:
@@ -147,9 +151,15 @@ class Batcher:
 
         bx = [stack(a) for a in self.xs]
         by = [stack(a) if a is not None else None for a in self.ys]
-        mask = np.zeros((k, rows), np.float32)
-        for j, idx in enumerate(group):
-            mask[j, :self._size(idx, n)] = 1
+        sizes = [self._size(idx, n) for idx in group]
+        if len(group) == k and all(s == rows for s in sizes):
+            mask = self._stacked_ones.get(k)
+            if mask is None:
+                mask = self._stacked_ones[k] = self._put(np.ones((k, rows), np.float32))
+        else:
+            mask = np.zeros((k, rows), np.float32)
+            for j, size in enumerate(sizes):
+                mask[j, :size] = 1
         bsw = stack(self.sw) if self.sw is not None else mask
         return bx, by, bsw, mask
 

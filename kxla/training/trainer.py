@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..ir import get_op
 from ..lowering import lower
 from . import data as data_mod
 from ..utils.random import next_seed, numpy_rng
@@ -40,7 +41,7 @@ from .compile_stats import CompileStats
 
 warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
 
-PREFETCH_DEPTH = 2                 # batches prepared ahead of the running step (compile(prefetch=...))
+PREFETCH_DEPTH = 2                 # batches prepared ahead of the running step on accelerators
 LOSS_SCALE_INITIAL = 2.0 ** 15     # Keras's LossScaleOptimizer defaults
 LOSS_SCALE_GROWTH_STEPS = 2000
 # ops that XLA:CPU runs much slower inside a while-loop body (lax.scan) than in a straight-line program
@@ -144,7 +145,8 @@ class Trainer:
           execution: with ``steps_per_execution > 1``: "scan" (K steps in one
             dispatch), "loop" (K single-step dispatches per callback round) or
             "auto" (a rule per model and backend; see ``model.execution_plan`` after fit).
-          prefetch: batches prepared ahead on a background thread ("auto": 2; 0: inline).
+          prefetch: batches prepared ahead on a background thread ("auto": 2 on GPU/TPU,
+            0 (inline) on CPU; see ``_prefetch_depth``).
         """
         from .. import losses as losses_mod, metrics as metrics_mod, optimizers
         if run_eagerly:
@@ -675,7 +677,8 @@ class Trainer:
         variables = traced.variables
         coupled = bool(traced.graph.updates)           # batch statistics: never pad a training batch
         shards = dist.num_model_replicas if dist is not None else 1
-        batcher = data_mod.Batcher(xs, ys, sw, data_mod.padded_rows(batch_size, shards))
+        batcher = data_mod.Batcher(xs, ys, sw, data_mod.padded_rows(batch_size, shards),
+                                   put=self._mask_put(dist))
         if coupled and batcher.rows != batch_size:
             raise ValueError(f"batch_size={batch_size} does not split over the {shards} data-parallel devices, "
                              "and this model's training step uses batch statistics (it updates state, e.g. "
@@ -686,6 +689,9 @@ class Trainer:
                                     batcher.bytes_per_batch(), depth)
         self.execution_plan = plan
         k, scan = plan.k, plan.mode == "scan"
+        # graphs without random ops ignore the step index: pass one device scalar instead of a transfer a step
+        random = any(get_op(node.op).effect == "random" for node in self._lowered(True)[2].nodes)
+        fixed_step = None if random else jax.device_put(np.int32(0), dist.replicated() if dist else None)
         init_metrics, result_metrics = self._metric_fns()
         rng_key = jax.random.key(next_seed())
         p, fz, st = self._weights(traced, dist)
@@ -718,22 +724,23 @@ class Trainer:
                 try:
                     for (kind, group), args in feed:
                         if want_begin and since == 0:
+                            self._opt_state = opt
                             cblist.on_train_batch_begin(b, {})
                         fn = train_k if kind == "scan" else train_1
-                        lr = self._lr_arg()
+                        lr = self._lr_arg(dist)
+                        step0 = np.int32(step_count) if fixed_step is None else fixed_step
                         with collect:
                             if ls is None:
-                                p, st, opt, ms = fn(p, fz, st, opt, ms, *args, rng_key, np.int32(step_count), lr)
+                                p, st, opt, ms = fn(p, fz, st, opt, ms, *args, rng_key, step0, lr)
                             else:
-                                p, st, opt, ms, ls = fn(p, fz, st, opt, ms, *args, rng_key, np.int32(step_count),
-                                                        lr, ls)
+                                p, st, opt, ms, ls = fn(p, fz, st, opt, ms, *args, rng_key, step0, lr, ls)
                         step_count += len(group)
                         b += len(group)
                         since += len(group)
-                        self._opt_state = opt
                         if since >= k or b >= steps:
                             since = 0
                             if want_end:
+                                self._opt_state = opt
                                 self._store(variables, p, st)
                                 cblist.on_train_batch_end(b - 1, _LazyLogs(lambda ms=ms: result_metrics(ms)))
                         if self.stop_training:
@@ -741,6 +748,7 @@ class Trainer:
                 finally:
                     if depth > 0:
                         feed.close()
+                self._opt_state = opt
                 self._store(variables, p, st)
                 self._loss_scale = ls
                 logs = result_metrics(ms)
@@ -762,14 +770,35 @@ class Trainer:
         cblist.on_train_end(logs)
         return history
 
-    def _lr_arg(self):
+    def _lr_arg(self, dist=None):
+        """The learning rate argument: a device scalar, put again only when the rate changes."""
         lr = self.optimizer.learning_rate
-        return np.float32(lr) if isinstance(lr, (int, float)) else np.float32(0)
+        lr = float(lr) if isinstance(lr, (int, float)) else 0.0
+        cached = self._fns.get("lr")
+        if cached is None or cached[0] != lr or cached[1] is not dist:
+            cached = self._fns["lr"] = (lr, dist, jax.device_put(np.float32(lr),
+                                                                dist.replicated() if dist is not None else None))
+        return cached[2]
+
+    @staticmethod
+    def _mask_put(dist):
+        if dist is None:
+            return jax.device_put
+        if jax.process_count() > 1:
+            return lambda a: jax.make_array_from_process_local_data(dist.batch_sharding(a.ndim, a.ndim == 2), a)
+        return lambda a: jax.device_put(a, dist.batch_sharding(a.ndim, stacked=a.ndim == 2))
 
     def _prefetch_depth(self) -> int:
-        """Batches prepared ahead on the background thread (0: prepare them inline)."""
+        """Batches prepared ahead on the background thread (0: prepare them inline).
+
+        "auto": ``PREFETCH_DEPTH`` on accelerators, where the thread overlaps the
+        host-to-device copy with the running step; inline on CPU, where the "device"
+        is the same cores: XLA:CPU's own thread pool already uses them, and a
+        Python producer thread only competes for them and the GIL (measured on 2
+        cores: 1.2x-2.2x slower steps on mlp_small, mlp and cnn; benchmarks/README.md).
+        """
         if self._prefetch == "auto":
-            return PREFETCH_DEPTH
+            return 0 if jax.default_backend() == "cpu" else PREFETCH_DEPTH
         return max(0, int(self._prefetch or 0))
 
     def _place(self, args, dist, stacked: bool = False, threaded: bool = False):
@@ -831,7 +860,7 @@ class Trainer:
         ms = init_metrics()
         n = xs[0].shape[0]
         shards = dist.num_model_replicas if dist is not None else 1
-        batcher = data_mod.Batcher(xs, ys, sw, data_mod.padded_rows(batch_size, shards))
+        batcher = data_mod.Batcher(xs, ys, sw, data_mod.padded_rows(batch_size, shards), put=self._mask_put(dist))
         collect = self._stats.collect("evaluate")
         if cblist is not None:
             cblist.on_test_begin({})

@@ -104,6 +104,6 @@ def test_missing_tensorboardx_names_the_extra(monkeypatch):
 
 def test_rejects_unsupported_keras_options():
     pytest.importorskip("tensorboardX")
-    with pytest.raises(NotImplementedError, match="write_images"):
+    with pytest.raises(ValueError, match="write_images"):
         TensorBoard("logs", write_images=True)
     TensorBoard("logs", profile_batch=0)                          # Keras defaults are accepted

@@ -96,7 +96,7 @@ SCRIPT = textwrap.dedent("""
     out["dp_loss_diff"] = max(abs(a - b) for a, b in zip(ref_loss, dp_loss))
     out["dp_eval_diff"] = max(abs(ref_ev[k] - dp_ev[k]) for k in ref_ev)
     out["dp_pred_diff"] = float(np.abs(ref_pred - dp_pred).max())
-    out["dp_kernel_spec"] = str(dp.weights[0].value.sharding.spec)
+    out["dp_kernel_spec"] = list(dp.weights[0].value.sharding.spec)
     out["dp_batch_devices"] = len(dp.weights[0].value.sharding.device_set)
     out["dp_stats"] = dp.compile_stats()
 
@@ -108,10 +108,10 @@ SCRIPT = textwrap.dedent("""
     mp, mp_loss, mp_ev, mp_pred = run()
     out["mp_weight_diff"] = max(float(np.abs(a - b).max()) for a, b in zip(ref.get_weights(), mp.get_weights()))
     kernel = mp.get_layer("dense_a").kernel.value
-    out["mp_kernel_spec"] = str(kernel.sharding.spec)
+    out["mp_kernel_spec"] = list(kernel.sharding.spec)
     out["mp_kernel_shard_shape"] = list(kernel.addressable_shards[0].data.shape)
     slot = [v for k, v in mp._opt_state.items() if isinstance(v, dict)][0][mp.get_layer("dense_a").kernel.ir_name]
-    out["mp_slot_spec"] = str(slot.sharding.spec)
+    out["mp_slot_spec"] = list(slot.sharding.spec)
     out["mp_stats"] = mp.compile_stats()
     print("RESULT " + json.dumps(out))
 """)
@@ -126,11 +126,11 @@ def test_data_parallel_and_model_parallel_on_four_simulated_devices():
     # data parallel: same training as one device (padding 18 -> 20 rows and the ragged batch are masked)
     assert out["dp_weight_diff"] < 1e-5 and out["dp_loss_diff"] < 1e-5 and out["dp_eval_diff"] < 1e-5
     assert out["dp_pred_diff"] < 1e-5
-    assert out["dp_kernel_spec"] == "PartitionSpec(None, None)" and out["dp_batch_devices"] == 4
+    assert out["dp_kernel_spec"] in ([], [None, None]) and out["dp_batch_devices"] == 4
     # model parallel: the Dense kernel (and its Adam slots) split over "model", same numbers
     assert out["mp_weight_diff"] < 1e-5
-    assert out["mp_kernel_spec"] == "PartitionSpec(None, 'model')" and out["mp_kernel_shard_shape"] == [8, 8]
-    assert out["mp_slot_spec"] == "PartitionSpec(None, 'model')"
+    assert out["mp_kernel_spec"] == [None, "model"] and out["mp_kernel_shard_shape"] == [8, 8]
+    assert out["mp_slot_spec"] == [None, "model"]
     for stats in (out["dp_stats"], out["mp_stats"]):    # one program per mode, ragged batches included
         assert stats["train"]["compiles"] == 1 and stats["evaluate"]["compiles"] == 1
         assert stats["predict"]["compiles"] == 1

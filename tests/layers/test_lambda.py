@@ -65,6 +65,15 @@ def test_config_stores_the_function_name_and_reloads():
         Lambda.from_config({"function": "no_such_function"})
 
 
+def test_in_a_functional_model():
+    from kxla.layers import Input
+    from kxla.models import Model
+    inp = Input((3,))
+    model = Model(inp, Lambda(scaled_relu, arguments={"alpha": 2.0})(inp))
+    x = rand(4, 3)
+    np.testing.assert_allclose(np.asarray(model.predict(x, verbose=0)), np.maximum(x, 0) * 2.0, rtol=1e-6)
+
+
 def test_not_callable():
     with pytest.raises(TypeError, match="callable"):
         Lambda(3)

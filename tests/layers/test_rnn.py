@@ -235,3 +235,20 @@ def test_fit_embedding_lstm_learns():
     assert history.history["accuracy"][-1] > 0.9
     predicted = (model.predict(x[640:], verbose=0)[:, 0] > 0.5).astype(int)
     assert (predicted == labels[640:]).mean() > 0.9
+
+
+def test_ir_round_trips_and_passes_preserve_meaning():
+    from kxla.ir import parse, print_graph
+    from kxla.passes.pipelines import INFERENCE_PIPELINE
+    from kxla.testing.numerics import assert_semantics_preserved
+    inp = kxla.Input((6, 3))
+    h = L.TimeDistributed(L.Dense(4))(inp)
+    h = L.Bidirectional(L.LSTM(5, return_sequences=True, go_backwards=False))(h)
+    h = L.GRU(3, return_sequences=True, reset_after=False)(h)
+    out = L.Dense(2)(L.GlobalAveragePooling1D()(h))
+    graph = kxla.Model(inp, out).to_ir()
+    text = print_graph(graph)
+    assert print_graph(parse(text)) == text
+    assert [n.op for n in graph.nodes].count("lstm") == 2 and "fold_time" in text and "unfold_time" in text
+    assert_semantics_preserved(INFERENCE_PIPELINE + ",convert-layout{to=channels_first}", graph, n=1,
+                               rtol=1e-4, atol=1e-5)

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from kxla.ir import parse, print_graph
 from kxla.layers import SpatialDropout1D, SpatialDropout2D, SpatialDropout3D
 from layer_check import check_against_keras, rand, run_traced
 
@@ -16,6 +17,7 @@ def test_training_drops_whole_channels(data_format):
     assert [n.op for n in graph.nodes] == ["dropout"]
     expected_noise = [None, 1, 1, None] if data_format == "channels_last" else [None, None, 1, 1]
     assert graph.nodes[0].attrs["noise_shape"] == expected_noise
+    assert print_graph(parse(print_graph(graph))) == print_graph(graph)             # None entries round-trip
     maps = out if data_format == "channels_first" else np.moveaxis(out, -1, 1)     # (batch, C, h, w)
     per_map = maps.reshape(16, 32, -1)
     assert np.all(per_map.min(axis=-1) == per_map.max(axis=-1))                     # each map all-or-nothing

@@ -1,5 +1,5 @@
 """cse: merges duplicates (commutative inputs in any order), never random ops."""
-from kxla.testing import assert_ir_equal, assert_semantics_preserved, check_ir, graph_from_text, run_pass
+from kxla.testing import assert_ir_equal, assert_semantics_preserved, check_ir, run_pass
 
 G = """
 graph @g(%x: f32[?,3], %y: f32[?,3]) {

@@ -1,5 +1,5 @@
 """dce: removes unread nodes, keeps graph arguments, outputs, state updates."""
-from kxla.testing import assert_ir_equal, assert_semantics_preserved, graph_from_text, run_pass
+from kxla.testing import assert_ir_equal, assert_semantics_preserved, run_pass
 
 G = """
 graph @g(%x: f32[?,3]) params(%k: f32[3,3], %unused: f32[7]) state(%m: f32[3]) {

@@ -23,7 +23,7 @@ class Merge(Layer):
         self.supports_masking = True
 
     def _merge_function(self, inputs):
-        raise NotImplementedError(f"{type(self).__name__} must define _merge_function")
+        raise TypeError(f"{type(self).__name__} must define _merge_function")
 
     def _compute_elemwise_op_output_shape(self, shape1, shape2):
         """Broadcast two per-sample shapes (None = unknown); ValueError when incompatible."""

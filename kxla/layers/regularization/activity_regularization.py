@@ -6,7 +6,7 @@ from ..layer import Layer
 
 
 class ActivityRegularization(Layer):
-    """Add ``l1 * sum(|x|) + l2 * sum(x**2)`` of the activations to the model loss (``keras.layers.ActivityRegularization``).
+    """Add ``l1 * sum(|x|) + l2 * sum(x**2)`` of its output to the loss (``keras.layers.ActivityRegularization``).
 
     The penalty is recorded (in ``Builder.losses``) whenever the layer is
     traced into a graph, by the ``activity_regularizer`` machinery of ``Layer``.
