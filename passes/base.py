@@ -54,7 +54,7 @@ class Pass:
 
     def run(self, graph, rw) -> bool:  # pragma: no cover - abstract
         """Transform ``graph`` in place through ``rw`` (a ``Rewriter``); return whether it changed."""
-        raise NotImplementedError(f"pass {self.name!r} does not define run(graph, rw)")
+        raise TypeError(f"pass {self.name!r} does not define run(graph, rw)")
 
     # -- options -----------------------------------------------------------
     @classmethod

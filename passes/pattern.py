@@ -50,7 +50,7 @@ COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum"})
 
 class _Pattern:
     def match(self, value: Value, m: "Match") -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define match(value, m)")
 
 
 class P(_Pattern):

@@ -1,4 +1,9 @@
-"""kxla.datasets — small datasets that need no network (digits) and Keras's download-and-cache sets."""
-from . import digits
+"""kxla.datasets — small datasets that need no network (digits) and Keras's download-and-cache sets.
 
-__all__ = ["digits"]
+``mnist``, ``fashion_mnist``, ``cifar10`` and ``imdb`` mirror ``keras.datasets`` (same return
+structures and dtypes); files are downloaded once, checked against their known hashes and cached
+under ``~/.kxla/datasets`` (``KXLA_DATASETS_DIR`` or ``cache_dir=`` to change it).
+"""
+from . import digits, mnist, fashion_mnist, cifar10, imdb
+
+__all__ = ["digits", "mnist", "fashion_mnist", "cifar10", "imdb"]

@@ -15,5 +15,6 @@ from .nn_norm import *  # noqa: F401,F403
 from .array_more import *  # noqa: F401,F403
 from .random_ops import *  # noqa: F401,F403
 from .jax_call import jax_call, register_function  # noqa: F401
+from . import fused  # noqa: F401  (fused ops made by passes)
 from .rnn import *  # noqa: F401,F403  (registers simple_rnn, lstm, gru)
 from .nn_extra import *  # noqa: F401,F403  (registers resize)
