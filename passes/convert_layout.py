@@ -81,6 +81,12 @@ class ConvertLayout(Pass):
     to: Literal["channels_last", "channels_first"] = "channels_last"
 
     def run(self, graph, rw) -> bool:
+        if not any(n.op == "transpose" or (get_op(n.op).layout == "sensitive" and
+                                           n.attrs.get("data_format", self.to) != self.to)
+                   for n in graph.nodes):
+            for key in ("transposes_inserted", "transposes_cancelled", "transposes_remaining", "ops_converted"):
+                rw.count(key, 0)
+            return False                      # already in the target layout, no transposes to move
         L = _Layouts(rw)
         before = sum(n.op == "transpose" for n in graph.nodes)
         absorbed, converted = [], 0

@@ -40,11 +40,14 @@ class TensorType:
     dtype: str = "float32"
 
     def __post_init__(self):
-        shape = tuple(None if d is None else int(d) for d in self.shape)
-        if any(d is not None and d < 0 for d in shape):
-            raise ValueError(f"Negative dimension in shape {shape}")
-        object.__setattr__(self, "shape", shape)
-        object.__setattr__(self, "dtype", canonical_dtype(self.dtype))
+        shape = self.shape
+        if type(shape) is not tuple or not all(d is None or (type(d) is int and d >= 0) for d in shape):
+            shape = tuple(None if d is None else int(d) for d in shape)
+            if any(d is not None and d < 0 for d in shape):
+                raise ValueError(f"Negative dimension in shape {shape}")
+            object.__setattr__(self, "shape", shape)
+        if self.dtype not in DTYPE_SHORT:                 # fast path: already a canonical name
+            object.__setattr__(self, "dtype", canonical_dtype(self.dtype))
 
     @property
     def rank(self) -> int:
