@@ -202,6 +202,7 @@ class Identity(Initializer):
 _ALL = {c.name: c for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
                             VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
                             LecunUniform, LecunNormal, Orthogonal, Identity)}
+_ALL.update(uniform=RandomUniform, normal=RandomNormal, one=Ones, zero=Zeros)   # Keras's aliases
 
 
 def get(identifier) -> Initializer:

@@ -188,7 +188,7 @@ def _lower(op: str):
             proj = proj + bias
         states = tuple(s.astype(dtype) for s in p["states"]) if p["states"] is not None else \
             tuple(jnp.zeros((batch, units), dtype) for _ in range(n_states))
-        rmask = p["recurrent_mask"]
+        rmask = None if p["recurrent_mask"] is None else p["recurrent_mask"].astype(dtype)
         act = RNN_ACTIVATIONS[attrs["activation"]]
         rec_act = RNN_ACTIVATIONS[attrs.get("recurrent_activation", "sigmoid")]
         cell = _CELLS[op](act, rec_act, rkernel, rbias, units, attrs.get("reset_after", True))
@@ -197,7 +197,7 @@ def _lower(op: str):
 
         def step(carry, xs):
             proj_t, mask_t = xs if mask is not None else (xs, None)
-            h_rec = carry[0] if rmask is None else carry[0] * rmask.astype(dtype)
+            h_rec = carry[0] if rmask is None else carry[0] * rmask
             new = cell(proj_t, h_rec, carry)
             if mask_t is None:
                 return new, (new[0] if return_sequences else None)

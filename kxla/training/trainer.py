@@ -32,6 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..distribution import distribution_lib as _distribution_lib
 from ..ir import get_op
 from ..lowering import lower
 from . import data as data_mod
@@ -886,6 +887,10 @@ class Trainer:
         an input that fits one batch takes a fast path: one call, no callback
         machinery, weights prepared once and reused until they change.
         """
+        if verbose == 0 and not callbacks:
+            out = self._predict_fast(x, batch_size)
+            if out is not None:
+                return out
         xs, _, _, n = self._prepare(x)
         verbose = 1 if verbose == "auto" else int(verbose)
         dist = _current_distribution()
@@ -917,6 +922,32 @@ class Trainer:
         results = [np.concatenate([np.asarray(outs[i])[:max(real, 0)] for outs, real in chunks])
                    for i in range(len(chunks[0][0]))]
         return jax.tree_util.tree_unflatten(traced.out_treedef, results)
+
+    def _predict_fast(self, x, batch_size):
+        """predict() of one numpy batch that fits the model's single input, on one device: no
+        conversion, no checks beyond shape and dtype, cached weights, one call. None if not applicable."""
+        spec = self._fns.get("predict_spec")
+        if spec is None:
+            if self._input_types is None or len(self._input_types) != 1 or None in self._input_types[0].shape[1:]:
+                return None
+            t = self._input_types[0]
+            spec = self._fns["predict_spec"] = (tuple(t.shape[1:]), np.dtype(t.dtype))
+        if x.__class__ is not np.ndarray or x.shape[1:] != spec[0] or x.dtype != spec[1] or \
+                _distribution_lib.distribution() is not None:
+            return None
+        n = x.shape[0]
+        rows = batch_size or (32 if n >= 32 else _bucket(n))
+        if n > rows or n == 0:
+            return None
+        traced, p, st = self._inference_weights(None)
+        fn = self._fns.get("predict") or self._predict_fn()
+        if n < rows:
+            x = data_mod._fill(x, slice(0, n), rows)
+        with self._stats.collect("predict"):
+            outs = fn(p, st, [x])
+        if traced.n_outputs == 1 and traced.out_treedef.num_leaves == 1:
+            return jax.tree_util.tree_unflatten(traced.out_treedef, [np.asarray(outs[0])[:n]])
+        return jax.tree_util.tree_unflatten(traced.out_treedef, [np.asarray(o)[:n] for o in outs])
 
     # -- single batches ---------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -988,8 +1019,7 @@ def _strings(spec) -> list[str]:
 
 
 def _current_distribution():
-    from ..distribution import distribution
-    return distribution()
+    return _distribution_lib.distribution()
 
 
 def _units(batches: list, k: int, scan: bool, coupled: bool, batch_size: int, n: int) -> list:

@@ -171,17 +171,19 @@ def test_bidirectional_merge_modes_match_keras(keras):
     twin.set_weights(ours.get_weights())
     y, y_rev = (np.asarray(t) for t in twin(x, mask=mask))
     merged = {"concat": np.concatenate([y, y_rev], -1), "sum": y + y_rev, "ave": (y + y_rev) / 2, "mul": y * y_rev}
-    for mode, expected in merged.items():
-        layer = L.Bidirectional(L.LSTM(4, return_sequences=True), merge_mode=mode)
-        layer.build((None, 6, 3))
-        layer.set_weights(ours.get_weights())
-        with kxla.ops.Builder("t") as b:
-            xs = b.input(kxla.ir.TensorType((None, 6, 3)), "x")
-            m = b.input(kxla.ir.TensorType((None, 6), "bool"), "m")
-            b.graph.outputs = [b.value_of(layer(xs, mask=m))]
-        assert [n.op for n in b.graph.nodes].count("lstm") == 2
-        got, _ = lower(b.graph)({v.ir_name: v.value for v in b.variables()}, {}, [x, mask])
-        np.testing.assert_allclose(np.asarray(got[0]), expected, rtol=1e-5, atol=1e-5, err_msg=mode)
+    with kxla.ops.Builder("t") as b:                         # one graph, one jit: every merge mode at once
+        xs = b.input(kxla.ir.TensorType((None, 6, 3)), "x")
+        m = b.input(kxla.ir.TensorType((None, 6), "bool"), "m")
+        for mode in merged:
+            layer = L.Bidirectional(L.LSTM(4, return_sequences=True), merge_mode=mode)
+            layer.build((None, 6, 3))
+            layer.set_weights(ours.get_weights())
+            b.graph.outputs.append(b.value_of(layer(xs, mask=m)))
+    assert [n.op for n in b.graph.nodes].count("lstm") == 2 * len(merged)
+    fn = jax.jit(lambda p, x, m: lower(b.graph)(p, {}, [x, m])[0])
+    got = fn({v.ir_name: v.value for v in b.variables()}, x, mask)
+    for (mode, expected), a in zip(merged.items(), got):
+        np.testing.assert_allclose(np.asarray(a), expected, rtol=1e-5, atol=1e-5, err_msg=mode)
     assert layer.compute_output_shape((None, 6, 3)) == (None, 6, 4)
     assert L.Bidirectional(L.GRU(4, return_sequences=True)).compute_output_shape((None, 6, 3)) == (None, 6, 8)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import initializers, ops
+from ... import ops
 from .base_rnn import BaseRNN
 
 
