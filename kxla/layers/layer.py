@@ -313,7 +313,10 @@ class Layer:
             out = self.call(*args, **kwargs)
             self._attach_masks(args, out, previous_mask)
         if self.activity_regularizer is not None and builder is not None:
-            builder.losses.append(self.activity_regularizer(out))
+            from .. import ops          # as Keras 3: each output's penalty divided by its batch size
+            for t in jax.tree_util.tree_leaves(out, is_leaf=lambda x: isinstance(x, KerasTensor)):
+                if isinstance(t, KerasTensor):
+                    builder.losses.append(ops.divide(self.activity_regularizer(t), ops.dim(t, 0)))
         return out
 
     def _record_call(self, args, kwargs):

@@ -163,9 +163,9 @@ class Model(Trainer, Layer):
                 if not isinstance(leaf, KerasTensor):
                     raise ValueError(f"Model {self.name!r}: output {i} of call() is {type(leaf).__name__}, "
                                      "not a tensor computed from the inputs")
-            losses = list(b.losses)
-            if training:
-                losses += [w.regularizer(w) for w in self._regularized_weights()]
+            # regularization penalties are extra outputs: added to the loss in fit and evaluate
+            # (as Keras 3), and dropped by XLA from predict, which never reads them
+            losses = list(b.losses) + [w.regularizer(w) for w in self._regularized_weights()]
             b.graph.outputs = [b.value_of(t) for t in leaves] + [b.value_of(l) for l in losses]
             variables = b.variables()
         self.built = True

@@ -80,3 +80,26 @@ def _reshape(ctx, x, shape):
 def reshape(x, newshape):
     """Reshape ``x`` to ``newshape`` (one entry may be -1)."""
     return apply("reshape", x, shape=[int(d) for d in newshape])
+
+
+def _dim_infer(types, attrs):
+    from .rules import normalize_axis
+    normalize_axis(attrs["axis"], types[0].rank)
+    return [TensorType((), attrs["dtype"])]
+
+
+def _remap_dim(attrs, perm, input_types=None):
+    return {**attrs, "axis": perm.index(attrs["axis"] % len(perm))}
+
+
+@defop("dim", infer=_dim_infer, layout="axis", remap_axes=_remap_dim,
+       attrs={"axis": Attr("int", 0), "dtype": Attr("str", "float32")},
+       doc="the size of one axis (known at run time, e.g. the batch) as a scalar")
+def _dim(ctx, x, axis, dtype):
+    return jnp.asarray(x.shape[axis], dtype)
+
+
+def dim(x, axis=0, dtype="float32"):
+    """The size of ``x`` along ``axis`` as a scalar tensor (the batch size for ``axis=0``)."""
+    from ..ir import canonical_dtype
+    return apply("dim", x, axis=int(axis), dtype=canonical_dtype(dtype))

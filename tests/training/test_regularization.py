@@ -44,22 +44,6 @@ def test_regularized_gradient_shrinks_weights():
     np.testing.assert_allclose(model.get_weights()[0], k * (1 - 0.5 * 2 * 0.1), rtol=1e-5, atol=1e-6)
 
 
-def test_activity_regularizer_added_to_loss():
-    x, y = _xy()
-    reg = regularizers.l1_l2(l1=0.01, l2=0.02)
-    model = kxla.Sequential([layers.Input((4,)), layers.Dense(2, activity_regularizer=reg)])
-    model.compile(kxla.optimizers.SGD(0.1), "mse")
-    k, b = model.get_weights()
-    out = x @ k + b
-    data = np.mean((out - y) ** 2)
-    loss = model.train_on_batch(x, y)
-    # kxla adds the penalty on the batch's activations (Keras 3.15 divides it by the batch size: see below)
-    assert loss > data
-    np.testing.assert_allclose(loss, data + _penalty(reg, out), rtol=1e-5)
-
-
-@pytest.mark.xfail(strict=True, reason="kxla does not yet divide activity penalties by the batch size as "
-                   "Keras 3.15's Layer.__call__ does (kxla/layers/layer.py)")
 def test_activity_regularizer_normalized_by_batch_like_keras():
     x, y = _xy()
     reg = regularizers.l1_l2(l1=0.01, l2=0.02)
@@ -71,8 +55,6 @@ def test_activity_regularizer_normalized_by_batch_like_keras():
                                rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="kxla's inference graph carries no weight penalties, so evaluate() "
-                   "reports the data loss only; Keras 3 adds model.losses in evaluate too (kxla/models/model.py)")
 def test_evaluate_includes_weight_penalty_like_keras():
     x, y = _xy()
     model = kxla.Sequential([layers.Input((4,)), layers.Dense(2, kernel_regularizer=regularizers.l2(0.1))])
@@ -80,15 +62,6 @@ def test_evaluate_includes_weight_penalty_like_keras():
     k, b = model.get_weights()
     expected = np.mean((x @ k + b - y) ** 2) + 0.1 * np.square(k).sum()
     np.testing.assert_allclose(model.evaluate(x, y, batch_size=8, verbose=0), expected, rtol=1e-5)
-
-
-def test_evaluate_reports_data_loss_without_weight_penalty():
-    x, y = _xy()
-    model = kxla.Sequential([layers.Input((4,)), layers.Dense(2, kernel_regularizer=regularizers.l2(0.1))])
-    model.compile(kxla.optimizers.SGD(0.1), "mse")
-    k, b = model.get_weights()
-    np.testing.assert_allclose(model.evaluate(x, y, batch_size=8, verbose=0), np.mean((x @ k + b - y) ** 2),
-                               rtol=1e-5)
 
 
 def test_max_norm_and_non_neg_hold_after_a_step():
