@@ -234,3 +234,68 @@ class Prefetcher:
             except queue.Empty:
                 break
         self._thread.join()
+
+
+def is_batch_iterable(x) -> bool:
+    """True for Python generators / iterables of ``(x, y[, sample_weight])`` batches (not arrays)."""
+    if x is None or isinstance(x, (np.ndarray, dict, str, bytes)) or hasattr(x, "__array__"):
+        return False
+    if isinstance(x, (list, tuple)):
+        return bool(x) and all(isinstance(b, tuple) and 2 <= len(b) <= 3 for b in x)
+    return hasattr(x, "__iter__") or hasattr(x, "__next__")
+
+
+class BatchSource:
+    """Batches drawn from a generator or an iterable, gathered one epoch at a time.
+
+    Each epoch takes ``steps_per_epoch`` batches (or, without it, everything the iterable
+    yields); a re-iterable (a list, a dataset object) starts over every epoch, a one-shot
+    generator keeps being drawn from. Batches are concatenated so the epoch runs through the
+    same compiled step as array data; the batch size is the first batch's size, so only a
+    shorter last batch is padded (and masked).
+    """
+
+    def __init__(self, data, steps_per_epoch=None):
+        self.data = data
+        self.steps = steps_per_epoch
+        self.one_shot = iter(data) is data if hasattr(data, "__iter__") else True
+        self._it = iter(data) if not self.one_shot else data
+        self.batch_size = None
+        self.exhausted = False
+
+    def epoch(self):
+        """``(x, y, sample_weight)`` arrays for the next epoch, or None when a generator ran out."""
+        it = self._it if self.one_shot else iter(self.data)
+        batches = []
+        while self.steps is None or len(batches) < self.steps:
+            try:
+                batch = next(it)
+            except StopIteration:
+                break
+            if not isinstance(batch, tuple) or not 1 <= len(batch) <= 3:
+                raise ValueError("A generator passed to fit/evaluate must yield (x, y) or (x, y, sample_weight) "
+                                 f"tuples; got {type(batch).__name__}")
+            batches.append(batch)
+        if not batches:
+            self.exhausted = True
+            return None
+        self.batch_size = self.batch_size or len(np.asarray(_first(batches[0][0])))
+        return tuple(_concat([b[i] if len(b) > i else None for b in batches]) for i in range(3))
+
+
+def _first(x):
+    if isinstance(x, dict):
+        return next(iter(x.values()))
+    if isinstance(x, (list, tuple)):
+        return x[0]
+    return x
+
+
+def _concat(parts):
+    if parts[0] is None:
+        return None
+    if isinstance(parts[0], dict):
+        return {k: np.concatenate([np.asarray(p[k]) for p in parts]) for k in parts[0]}
+    if isinstance(parts[0], (list, tuple)):
+        return [np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(len(parts[0]))]
+    return np.concatenate([np.asarray(p) for p in parts])

@@ -634,9 +634,24 @@ class Trainer:
         from ..callbacks import CallbackList, History, ProgbarLogger
         if not self.compiled:
             raise ValueError("You must call compile() before fit()")
-        if steps_per_epoch is not None:
+        source = data_mod.BatchSource(x, steps_per_epoch) if data_mod.is_batch_iterable(x) else None
+        if source is not None:
+            if y is not None or sample_weight is not None:
+                raise ValueError("When x is a generator of (x, y[, sample_weight]) batches, y and "
+                                 "sample_weight must be None")
+            drawn = source.epoch()
+            if drawn is None:
+                raise ValueError("fit() received a generator that yielded no batches")
+            x, y, sample_weight = drawn
+            batch_size, shuffle = source.batch_size, False
+        elif steps_per_epoch is not None:
             raise ValueError("steps_per_epoch is only meaningful for generators, which this fit() call "
                              "did not receive; pass arrays and batch_size")
+        if validation_data is not None and data_mod.is_batch_iterable(validation_data):
+            validation_data = data_mod.BatchSource(validation_data, validation_steps).epoch()
+            if validation_data is None:
+                raise ValueError("validation_data is a generator that yielded no batches")
+            validation_data = tuple(v for v in validation_data if v is not None)
         batch_size = batch_size or 32
         xs, ys, sw, n = self._prepare(x, y, sample_weight, need_y=self._loss_spec is not None,
                                       class_weight=class_weight)
@@ -715,6 +730,16 @@ class Trainer:
         logs = {}
         try:
             for epoch in range(initial_epoch, epochs):
+                if source is not None and epoch > initial_epoch:       # the generator's next epoch
+                    drawn = source.epoch()
+                    if drawn is None:
+                        warnings.warn("Your input ran out of data; interrupting training. Make sure the "
+                                      "generator can yield steps_per_epoch * epochs batches.")
+                        break
+                    xs, ys, sw, n = self._prepare(*drawn, need_y=self._loss_spec is not None,
+                                                  class_weight=class_weight)
+                    batcher = data_mod.Batcher(xs, ys, sw, data_mod.padded_rows(batch_size, shards),
+                                               put=self._mask_put(dist))
                 cblist.on_epoch_begin(epoch, {})
                 ms = init_metrics()
                 order = numpy_rng().permutation(n) if shuffle else None
@@ -837,6 +862,12 @@ class Trainer:
                  callbacks=None, return_dict=False):
         """Loss and metrics over ``x, y`` (Keras 3 signature)."""
         from ..callbacks import CallbackList, ProgbarLogger
+        if data_mod.is_batch_iterable(x):                 # a generator of (x, y[, sample_weight])
+            source = data_mod.BatchSource(x, steps)
+            drawn = source.epoch()
+            if drawn is None:
+                raise ValueError("evaluate() received a generator that yielded no batches")
+            (x, y, sample_weight), batch_size = drawn, source.batch_size
         xs, ys, sw, n = self._prepare(x, y, sample_weight, need_y=True)
         batch_size = batch_size or 32
         verbose = 1 if verbose == "auto" else int(verbose)
@@ -887,6 +918,13 @@ class Trainer:
         an input that fits one batch takes a fast path: one call, no callback
         machinery, weights prepared once and reused until they change.
         """
+        if data_mod.is_batch_iterable(x) or (hasattr(x, "__next__") and not hasattr(x, "__array__")):
+            batches = [b[0] if isinstance(b, tuple) else b for _, b in
+                       zip(range(steps) if steps is not None else iter(int, 1), x)]
+            if not batches:
+                raise ValueError("predict() received a generator that yielded no batches")
+            batch_size = batch_size or len(np.asarray(data_mod._first(batches[0])))
+            x = data_mod._concat(batches)
         if verbose == 0 and not callbacks:
             out = self._predict_fast(x, batch_size)
             if out is not None:
