@@ -328,7 +328,7 @@ WORKLOADS = {
     "mlp": Workload("mlp", "train", batch=128, n=60000, n_quick=8192, n_predict=60000, n_predict_quick=16384,
                     make_data=_images((784,)), kxla_model=_mlp_kxla((512, 512)), keras_model=_mlp_keras((512, 512)),
                     **_with(_mlp_jax((512, 512)))),
-    "mlp_small": Workload("mlp_small", "train", batch=32, n=60000, n_quick=8192, n_predict=60000,
+    "mlp_small": Workload("mlp_small", "train", batch=32, n=60000, n_quick=16384, n_predict=60000,
                           n_predict_quick=16384, make_data=_images((784,)), kxla_model=_mlp_kxla((32,)),
                           keras_model=_mlp_keras((32,)), **_with(_mlp_jax((32,)))),
     "cnn": Workload("cnn", "train", batch=32, n=60000, n_quick=2048, n_predict=10000, n_predict_quick=4096,

@@ -220,6 +220,14 @@ class Optimizer:
         """
         raise TypeError(f"Optimizer {type(self).__name__} must define update_step(grad, param, slots, lr, ctx)")
 
+    def stateless_apply(self, opt_state, grads, params, learning_rate=None):
+        """Keras 3's argument order for ``update``: returns ``(new_params, new_opt_state)``.
+
+        Used in a custom ``Model.train_step``; ``learning_rate`` defaults to the state's schedule
+        value or the current float.
+        """
+        return self.update(grads, params, opt_state, learning_rate)
+
     def update(self, grads, params, opt_state, learning_rate=None):
         """Apply one optimization step. Pure: safe under ``jax.jit`` (and donation).
 

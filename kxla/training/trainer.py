@@ -3,9 +3,13 @@
 Per model there is one jitted train step (forward, loss, ``value_and_grad``,
 optimizer update, constraints, metric update) with params, state, optimizer
 state and metric state donated; an eval step; a predict step. Python does no
-per-layer work per step: a background thread slices, pads and
-``jax.device_put``s the next batches (``data.Prefetcher``) while the current
-step runs, and the loop only dispatches.
+per-layer work per step: it slices the next batch and dispatches the step. On
+accelerators a background thread slices, pads and ``jax.device_put``s the
+next batches (``data.Prefetcher``) while the current step runs; on CPU, where
+that thread only competes with XLA for the same cores, batches are prepared
+inline (``compile(prefetch=...)`` overrides). Unchanging arguments (the mask
+of a full batch, the learning rate, the step index of a graph without random
+ops) live on the device, so a step transfers only its data.
 
 A ragged last batch is padded to the batch size and masked (loss and metrics
 weighted so the result equals the unpadded computation), so it costs no
@@ -26,6 +30,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from typing import NamedTuple
 from dataclasses import dataclass
 
 import jax
@@ -61,6 +66,23 @@ class ExecutionPlan:
     k: int
     reason: str
     stacked_bytes: int = 0
+
+
+class TrainState(NamedTuple):
+    """What a custom ``Model.train_step(state, data)`` receives and returns (dicts by IR name).
+
+    ``params`` are trainable, ``frozen`` the non-trainable params, ``state`` the non-trainable
+    state (BatchNorm statistics), ``optimizer`` / ``metrics`` their states; ``rng`` is this step's
+    key and ``learning_rate`` the current rate (a traced scalar).
+    """
+
+    params: dict
+    frozen: dict
+    state: dict
+    optimizer: dict
+    metrics: dict
+    rng: object
+    learning_rate: object
 
 
 class _LazyLogs(dict):
@@ -393,7 +415,13 @@ class Trainer:
         params_v, _, _ = self._split(traced)
         constraints = {v.ir_name: v.constraint for v in params_v if v.constraint is not None}
 
+        custom = type(self).train_step is not Trainer.train_step
+
         def one_step(p, fz, st, opt, ms, xs, ys, sw, mask, rng, lr, ls):
+            if custom:
+                return self._custom_step(p, fz, st, opt, ms, xs, ys, sw, mask, rng,
+                                         optimizer.current_learning_rate(opt) if schedule else lr,
+                                         constraints, ls)
             scale = ls["scale"] if ls is not None else None
 
             def loss_fn(p):
@@ -443,6 +471,82 @@ class Trainer:
         jitted = jax.jit(step, donate_argnums=(0, 2, 3, 4), **jit_kw)
         self._fns[key] = jitted
         return jitted
+
+    # -- the Keras 3 way to customize a step ------------------------------------------------
+    def train_step(self, state: TrainState, data):
+        """One training step; override it as in Keras 3's JAX backend. Runs inside ``jax.jit``.
+
+        Arguments:
+          state: a ``TrainState`` (params, frozen, state, optimizer, metrics, rng, learning_rate).
+          data: ``(x, y, sample_weight)``; padded rows of a ragged batch have sample weight 0.
+
+        Returns:
+          ``(logs, new_state)`` (``logs`` may be None: kxla reads the metrics state) or just
+          ``new_state``. The built-in step (used when this is not overridden) is equivalent to::
+
+            x, y, sample_weight = data
+            def loss_fn(params):
+                y_pred, new_state = self.stateless_call({**params, **state.frozen}, state.state, x,
+                                                        training=True, rng=state.rng)
+                return self.compute_loss(x, y, y_pred, sample_weight), (y_pred, new_state)
+            (loss, (y_pred, new_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+            params, opt = self.optimizer.stateless_apply(state.optimizer, grads, state.params,
+                                                         state.learning_rate)
+            metrics = self.stateless_update_metrics(state.metrics, loss, y, y_pred, sample_weight)
+            return None, state._replace(params=params, state=new_state, optimizer=opt, metrics=metrics)
+        """
+        raise TypeError("Trainer.train_step is only called when a subclass overrides it")
+
+    def stateless_call(self, params: dict, state: dict, x, training: bool = False, rng=None):
+        """Run the model as a pure function: ``(y_pred, new_state)`` (y_pred in the model's structure)."""
+        traced, fn, _ = self._lowered(bool(training))
+        xs = list(x) if isinstance(x, (list, tuple)) else [x]
+        outs, new_state = fn(params, state, xs, rng=rng, training=bool(training))
+        self._regularization = outs[traced.n_outputs:]       # picked up by compute_loss in this trace
+        preds = outs[:traced.n_outputs]
+        return jax.tree_util.tree_unflatten(traced.out_treedef, preds), new_state
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        """The compiled loss (weighted per output, plus regularization penalties of the last
+        ``stateless_call``); rows with sample weight 0 do not count in the average."""
+        ys, preds = self._flat_targets(y), self._flat_outputs(y_pred)
+        weight = jnp.ones(jax.tree_util.tree_leaves(preds)[0].shape[0]) if sample_weight is None \
+            else sample_weight
+        mask = (weight != 0).astype(jnp.float32)
+        total, _ = self._loss_terms(ys, preds, weight, mask)
+        for reg in getattr(self, "_regularization", []):
+            total = total + reg
+        return total
+
+    def stateless_update_metrics(self, metrics_state: dict, loss, y, y_pred, sample_weight=None):
+        """Metric state updated with this batch (loss tracker included)."""
+        ys, preds = self._flat_targets(y), self._flat_outputs(y_pred)
+        weight = jnp.ones(preds[0].shape[0]) if sample_weight is None else sample_weight
+        mask = (weight != 0).astype(jnp.float32)
+        _, per_output = self._loss_terms(ys, preds, weight, mask)
+        return self._update_metrics(metrics_state, loss, per_output, ys, preds, weight, mask)
+
+    def _flat_targets(self, y):
+        return list(y) if isinstance(y, (list, tuple)) else [y]
+
+    def _flat_outputs(self, y_pred):
+        return jax.tree_util.tree_leaves(y_pred)
+
+    def _custom_step(self, p, fz, st, opt, ms, xs, ys, sw, mask, rng, lr, constraints, ls):
+        if ls is not None:
+            raise ValueError("A custom train_step cannot be combined with the mixed_float16 policy's "
+                             "loss scaling; use mixed_bfloat16 or float32")
+        x = xs[0] if len(xs) == 1 else list(xs)
+        y = ys[0] if len(ys) == 1 else list(ys)
+        state = TrainState(p, fz, st, opt, ms, rng, lr)
+        out = self.train_step(state, (x, y, sw * mask))
+        new = out[1] if isinstance(out, tuple) and not isinstance(out, TrainState) else out
+        if not isinstance(new, TrainState):
+            raise TypeError(f"train_step must return (logs, TrainState) or a TrainState, got {type(new).__name__}")
+        params = dict(new.params)
+        for name, c in constraints.items():
+            params[name] = c(params[name])
+        return params, new.state, new.optimizer, new.metrics, None
 
     def _step_out_shardings(self, dist, traced):
         """Output shardings of the train step: weights and optimizer slots as laid out, the rest replicated."""
