@@ -121,8 +121,7 @@ class Batcher:
 
     def single(self, idx, pad: bool = True):
         """One batch; ``pad=False`` keeps a short batch short (graphs whose batch statistics matter)."""
-        n = self.xs[0].shape[0]
-        real = self._size(idx, n)
+        real = len(idx) if idx.__class__ is np.ndarray else self._size(idx, self.xs[0].shape[0])
         rows = self.rows if pad else real
         if real == rows:
             bx = [a[idx] for a in self.xs]

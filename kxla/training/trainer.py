@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import os
+from operator import is_not as _is_not
 import warnings
 from typing import NamedTuple
 from dataclasses import dataclass
@@ -576,6 +577,17 @@ class Trainer:
             self._fns[key] = jax.jit(step, donate_argnums=(2,), **kw)
         return self._fns[key]
 
+    def _predict_single(self):
+        """For a single-input single-output model, the predict program on one array (no list pytrees
+        in or out: the cheapest call); None otherwise. predict uses it for every batch."""
+        if "predict_single" not in self._fns:
+            traced, fn, _ = self._lowered(False)
+            single = None
+            if len(traced.graph.inputs) == 1 and traced.n_outputs == 1 and traced.out_treedef.num_leaves == 1:
+                single = jax.jit(lambda p, st, x: fn(p, st, [x], rng=None, training=False)[0][0])
+            self._fns["predict_single"] = single
+        return self._fns["predict_single"]
+
     def _predict_fn(self):
         if "predict" not in self._fns:
             traced, fn, _ = self._lowered(False)
@@ -686,7 +698,7 @@ class Trainer:
         cached = self._fns.get("inference_weights")
         if cached is not None:
             traced, values, p, st, cdist = cached
-            if cdist is dist and all(v._value is a for v, a in zip(traced.variables, values)):
+            if cdist is dist and not any(map(_is_not, [v._value for v in traced.variables], values)):
                 return traced, p, st
         traced, _, _ = self._lowered(False)
         arrays = self._device_arrays(traced.variables, dist)
@@ -847,7 +859,25 @@ class Trainer:
                 cblist.on_epoch_begin(epoch, {})
                 ms = init_metrics()
                 order = numpy_rng().permutation(n) if shuffle else None
-                units = _units(list(data_mod.batch_slices(n, batch_size, order)), k, scan, coupled, batch_size, n)
+                batches = list(data_mod.batch_slices(n, batch_size, order))
+                if not scan and depth == 0 and not want_begin and not want_end:
+                    # the common case, kept tight: one dispatch per batch, nothing else per step
+                    lr, single, pad = self._lr_arg(dist), batcher.single, not coupled
+                    for idx in batches:
+                        args = single(idx, pad)
+                        if dist is not None:
+                            args = self._place(args, dist)
+                        step0 = np.int32(step_count) if fixed_step is None else fixed_step
+                        with collect:
+                            if ls is None:
+                                p, st, opt, ms = train_1(p, fz, st, opt, ms, *args, rng_key, step0, lr)
+                            else:
+                                p, st, opt, ms, ls = train_1(p, fz, st, opt, ms, *args, rng_key, step0, lr, ls)
+                        step_count += 1
+                        if self.stop_training:
+                            break
+                    batches = []
+                units = _units(batches, k, scan, coupled, batch_size, n)
                 feed = data_mod.Prefetcher(units, produce, depth) if depth > 0 else \
                     ((u, produce(u)) for u in units)
                 b, since = 0, 0
@@ -1040,7 +1070,8 @@ class Trainer:
         shards = dist.num_model_replicas if dist is not None else 1
         batcher = data_mod.Batcher(xs, None, None, data_mod.padded_rows(rows, shards))
         traced, p, st = self._inference_weights(dist)
-        predict_fn = self._predict_fn()
+        single = self._predict_single()
+        predict_fn = (lambda p, st, bx: [single(p, st, bx[0])]) if single is not None else self._predict_fn()
         collect = self._stats.collect("predict")
         if n <= rows and not verbose and not callbacks:
             bx = self._place(batcher.single(slice(0, n))[0], dist)
@@ -1067,14 +1098,20 @@ class Trainer:
 
     def _predict_fast(self, x, batch_size):
         """predict() of one numpy batch that fits the model's single input, on one device: no
-        conversion, no checks beyond shape and dtype, cached weights, one call. None if not applicable."""
+        conversion, no checks beyond shape and dtype, cached weights, one call. None if not applicable.
+
+        Single-input single-output models call a program taking and returning one array (no list
+        pytrees); a batch size seen before skips the compile-event bookkeeping.
+        """
         spec = self._fns.get("predict_spec")
         if spec is None:
             if self._input_types is None or len(self._input_types) != 1 or None in self._input_types[0].shape[1:]:
                 return None
             t = self._input_types[0]
-            spec = self._fns["predict_spec"] = (tuple(t.shape[1:]), np.dtype(t.dtype))
-        if x.__class__ is not np.ndarray or x.shape[1:] != spec[0] or x.dtype != spec[1] or \
+            spec = self._fns["predict_spec"] = (tuple(t.shape[1:]), np.dtype(t.dtype), self._predict_single(),
+                                                set())
+        shape, dtype, single, seen = spec
+        if x.__class__ is not np.ndarray or x.shape[1:] != shape or x.dtype != dtype or \
                 _distribution_lib.distribution() is not None:
             return None
         n = x.shape[0]
@@ -1082,13 +1119,18 @@ class Trainer:
         if n > rows or n == 0:
             return None
         traced, p, st = self._inference_weights(None)
-        fn = self._fns.get("predict") or self._predict_fn()
         if n < rows:
             x = data_mod._fill(x, slice(0, n), rows)
+        if single is not None:
+            if rows in seen:
+                out = np.asarray(single(p, st, x))
+            else:
+                with self._stats.collect("predict"):
+                    out = np.asarray(single(p, st, x))
+                seen.add(rows)
+            return out if n == rows else out[:n]
         with self._stats.collect("predict"):
-            outs = fn(p, st, [x])
-        if traced.n_outputs == 1 and traced.out_treedef.num_leaves == 1:
-            return jax.tree_util.tree_unflatten(traced.out_treedef, [np.asarray(outs[0])[:n]])
+            outs = self._predict_fn()(p, st, [x])
         return jax.tree_util.tree_unflatten(traced.out_treedef, [np.asarray(o)[:n] for o in outs])
 
     # -- single batches ---------------------------------------------------------------------

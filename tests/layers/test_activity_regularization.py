@@ -1,4 +1,4 @@
-"""ActivityRegularization: the identity, plus l1 * sum|x| + l2 * sum x**2 recorded as a graph loss."""
+"""ActivityRegularization: the identity, plus (l1 * sum|x| + l2 * sum x**2) / batch as a graph loss (Keras 3)."""
 import jax
 import numpy as np
 
@@ -20,7 +20,8 @@ def test_identity_and_penalty():
     b.graph.verify()
     (y, penalty), _ = lower(b.graph)({}, {}, [x], rng=jax.random.key(0))
     np.testing.assert_array_equal(np.asarray(y), x)
-    np.testing.assert_allclose(float(penalty), 0.1 * np.abs(x).sum() + 0.01 * np.square(x).sum(), rtol=1e-5)
+    expected = (0.1 * np.abs(x).sum() + 0.01 * np.square(x).sum()) / len(x)     # divided by the batch size
+    np.testing.assert_allclose(float(penalty), expected, rtol=1e-5)
 
 
 def test_matches_keras_and_config(keras):
