@@ -11,6 +11,7 @@ are callbacks installed on that hook.
 """
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from dataclasses import dataclass, field
@@ -233,6 +234,17 @@ class PassManager:
           PassError: a pass raised; the message names it and the passes that ran before.
           PassVerificationError: the IR was invalid after a pass (only with ``verify=True``).
         """
+        # Nodes and values reference each other, so every pass allocates cyclic garbage; Python's
+        # cyclic collector would rescan the whole graph many times per pass. Pause it for the run.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(graph)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _run(self, graph: Graph) -> Graph:
         g = clone(graph)
         self.statistics = []
         history: list[str] = []
