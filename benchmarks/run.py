@@ -415,11 +415,12 @@ def run_entry(entry: dict, mode: str, cache_dir: str, timeout: float) -> dict:
 
 
 def versions() -> dict:
+    from importlib import metadata
     out = {"python": platform.python_version()}
     for mod in ("jax", "jaxlib", "numpy", "keras", "optax", "kxla"):
         try:
-            out[mod] = __import__(mod).__version__
-        except Exception:                                      # noqa: BLE001 - report what is there
+            out[mod] = metadata.version(mod)
+        except metadata.PackageNotFoundError:
             out[mod] = None
     return out
 

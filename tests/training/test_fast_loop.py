@@ -82,18 +82,22 @@ def test_stop_training_mid_epoch_closes_the_prefetch_thread():
 def test_execution_plan_rule(monkeypatch):
     x, y = _data(64)
     dense = _mlp(steps_per_execution=4)
-    dense.fit(x, y, batch_size=16, verbose=0)
-    assert dense.execution_plan.mode == "scan" and dense.execution_plan.k == 4
+    dense.fit(x, y, batch_size=16, verbose=0)              # XLA:CPU: scanning never paid, loop
+    assert dense.execution_plan.mode == "loop" and "dispatch" in dense.execution_plan.reason
     conv = kxla.Sequential([layers.Input(shape=(6, 6, 1)), layers.Conv2D(2, 3), layers.Flatten(),
                             layers.Dense(3, activation="softmax")])
     conv.compile("sgd", "sparse_categorical_crossentropy", steps_per_execution=4)
-    conv.fit(x.reshape(64, 6, 1, 1).repeat(6, axis=2), y, batch_size=16, verbose=0)
-    assert conv.execution_plan.mode == "loop" and "conv2d" in conv.execution_plan.reason
+    plan = conv._execution_plan(4, conv._lowered(True)[2], 100, 0)
+    assert plan.mode == "loop" and "conv2d" in plan.reason
+    # on an accelerator: scan, with k lowered to fit the stacked-batch memory budget
+    monkeypatch.setattr(trainer_mod.jax, "default_backend", lambda: "gpu")
     monkeypatch.setattr(trainer_mod, "_stacked_budget", lambda: 4 * 100 * 2)   # 4 groups of 100 B, 2 in flight
     small = _mlp(steps_per_execution=8)
-    plan = small._execution_plan(8, small._lowered(True)[2], 100, 0)
+    graph = small._lowered(True)[2]
+    assert small._execution_plan(4, graph, 100, 0).mode == "scan"
+    plan = small._execution_plan(8, graph, 100, 0)
     assert plan.mode == "scan" and plan.k == 4 and "lowered from 8 to 4" in plan.reason
-    plan = small._execution_plan(8, small._lowered(True)[2], 10 ** 6, 0)
+    plan = small._execution_plan(8, graph, 10 ** 6, 0)
     assert plan.mode == "loop" and "budget" in plan.reason
 
 
