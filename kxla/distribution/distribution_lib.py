@@ -34,6 +34,8 @@ __all__ = ["DeviceMesh", "TensorLayout", "LayoutMap", "Distribution", "DataParal
 DEFAULT_BATCH_DIM_NAME = "batch"
 _state = threading.local()
 _global = {"distribution": None}
+_open_scopes = [0]                  # scope() blocks open on all threads
+_scopes_lock = threading.Lock()
 
 
 def list_devices(device_type=None) -> list:
@@ -286,9 +288,13 @@ class Distribution:
         """Make this the current distribution inside the ``with`` block (this thread)."""
         previous = getattr(_state, "distribution", _UNSET)
         _state.distribution = self
+        with _scopes_lock:
+            _open_scopes[0] += 1
         try:
             yield self
         finally:
+            with _scopes_lock:
+                _open_scopes[0] -= 1
             if previous is _UNSET:
                 del _state.distribution
             else:
@@ -357,8 +363,13 @@ class ModelParallel(Distribution):
 
 def distribution():
     """The current ``Distribution`` (a ``scope()`` on this thread, else the global one), or None."""
-    local = getattr(_state, "distribution", _UNSET)
+    local = _state.__dict__.get("distribution", _UNSET)      # no AttributeError: predict calls this a lot
     return _global["distribution"] if local is _UNSET else local
+
+
+def in_use() -> bool:
+    """Whether any distribution is set or scoped, on any thread (cheap: predict's fast path asks)."""
+    return _global["distribution"] is not None or _open_scopes[0] > 0
 
 
 def set_distribution(value) -> None:

@@ -20,7 +20,11 @@ unchanged.
 
 The lowering hoists the input projection out of the loop (one matmul of the
 whole sequence with ``kernel``, bias included) and runs only the recurrent
-part in ``jax.lax.scan``. Masked steps carry the previous state and repeat
+part in ``jax.lax.scan`` — while that projection (batch x time x G*units)
+stays within ``HOIST_LIMIT_BYTES`` (32 MiB). Past it (large-batch predict on
+long sequences: batch 1024 x 200 steps x 128 floats is 105 MB) each step
+projects its own slice inside the scan, so memory grows with the input, not
+with G times it. Masked steps carry the previous state and repeat
 the previous output (zeros with ``zero_output_for_mask``), as Keras does;
 ``go_backwards`` scans from the end and returns the outputs in processing
 order. ``unroll`` is accepted and ignored (the scan is never unrolled).
@@ -54,6 +58,7 @@ RNN_ACTIVATIONS = {
 }
 _GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 _STATES = {"simple_rnn": 1, "lstm": 2, "gru": 1}
+HOIST_LIMIT_BYTES = 32 << 20     # largest input projection computed for all steps at once
 
 
 def _attrs(op: str) -> dict:
@@ -182,10 +187,14 @@ def _lower(op: str):
             bias = bias.astype(dtype)
             if bias.ndim == 2:                      # gru reset_after: (input bias, recurrent bias)
                 bias, rbias = bias[0], bias[1]
-        # the hoisted input projection: one matmul over every time step, time-major
-        proj = jnp.swapaxes(x, 0, 1) @ kernel
-        if bias is not None:
-            proj = proj + bias
+        # the input projection: hoisted (one matmul over every time step, time-major) within the
+        # memory limit, else per step inside the scan
+        steps_in = jnp.swapaxes(x, 0, 1)
+        hoist = steps_in.shape[0] * batch * kernel.shape[1] * dtype.itemsize <= HOIST_LIMIT_BYTES
+
+        def project(x_t):
+            return x_t @ kernel if bias is None else x_t @ kernel + bias
+
         states = tuple(s.astype(dtype) for s in p["states"]) if p["states"] is not None else \
             tuple(jnp.zeros((batch, units), dtype) for _ in range(n_states))
         rmask = None if p["recurrent_mask"] is None else p["recurrent_mask"].astype(dtype)
@@ -196,7 +205,8 @@ def _lower(op: str):
         mask = p["mask"]
 
         def step(carry, xs):
-            proj_t, mask_t = xs if mask is not None else (xs, None)
+            in_t, mask_t = xs if mask is not None else (xs, None)
+            proj_t = in_t if hoist else project(in_t)
             h_rec = carry[0] if rmask is None else carry[0] * rmask
             new = cell(proj_t, h_rec, carry)
             if mask_t is None:
@@ -207,10 +217,10 @@ def _lower(op: str):
             out = jnp.where(mask_t, new[0], jnp.zeros_like(new[0]) if zero_out else carry[0])
             return new, out
 
-        xs = proj
+        xs = project(steps_in) if hoist else steps_in
         if mask is not None:
             mask = jnp.swapaxes(mask.astype(bool), 0, 1)[:, :, None]     # (time, batch, 1)
-            xs = (proj, mask)
+            xs = (xs, mask)
         final, ys = jax.lax.scan(step, states, xs, reverse=attrs["go_backwards"])
         if return_sequences:
             if attrs["go_backwards"]:

@@ -193,6 +193,9 @@ class Variable(_TensorOps):
     ``trainable = False`` on a param freezes it without making it state.
     """
 
+    #: bumped whenever any Variable's value is replaced: caches of device weights compare one int
+    version = 0
+
     def __init__(self, value, name: str, path: str, kind: str = "param", trainable: bool = True,
                  initializer_name: str = "custom", regularizer=None, constraint=None):
         value = np.asarray(value) if not hasattr(value, "shape") else value
@@ -204,6 +207,15 @@ class Variable(_TensorOps):
         self.initializer_name = initializer_name
         self.regularizer = regularizer
         self.constraint = constraint
+
+    @property
+    def _value(self):
+        return self._array
+
+    @_value.setter
+    def _value(self, array):
+        self._array = array
+        Variable.version += 1
 
     @property
     def ir_name(self) -> str:

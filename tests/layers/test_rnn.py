@@ -39,9 +39,12 @@ def test_forward_matches_keras(keras, cls, kwargs):
     assert ours.compute_output_shape((None, 7, 4)) == (None,) + out.shape[1:]
 
 
+@pytest.mark.parametrize("hoist", [True, False], ids=["hoisted", "projected_per_step"])
 @pytest.mark.parametrize("cls,go_backwards", [("SimpleRNN", False), ("LSTM", False), ("LSTM", True),
                                                ("GRU", True)])
-def test_return_state_initial_state_and_mask_match_keras(keras, cls, go_backwards):
+def test_return_state_initial_state_and_mask_match_keras(keras, cls, go_backwards, hoist, monkeypatch):
+    if not hoist:                        # past the memory limit each step projects its own input
+        monkeypatch.setattr(kxla.ops.rnn, "HOIST_LIMIT_BYTES", 0)
     x = rand(3, 6, 4, seed=2)
     n_states = 2 if cls == "LSTM" else 1
     states = [rand(3, 5, seed=10 + i) for i in range(n_states)]
@@ -99,7 +102,7 @@ def test_stateful_and_bad_arguments_raise():
         L.LSTM(2)(rand(2, 3, 4), initial_state=[np.zeros((2, 2), np.float32)])
 
 
-def test_lstm_model_is_one_node_and_one_scan():
+def test_lstm_model_is_one_node_and_one_scan(monkeypatch):
     model = kxla.Sequential([L.Embedding(20, 4), L.LSTM(8), L.Dense(1)])
     model.build((None, 6))
     graph = model.to_ir()
@@ -115,6 +118,11 @@ def test_lstm_model_is_one_node_and_one_scan():
     body = scans[0].params["jaxpr"].jaxpr
     # the input projection is hoisted: only the recurrent matmul runs inside the loop
     assert [e.primitive.name for e in body.eqns].count("dot_general") == 1
+    # past HOIST_LIMIT_BYTES (batch 2 x 6 steps x 32 floats = 1,536 bytes) it runs per step
+    monkeypatch.setattr(kxla.ops.rnn, "HOIST_LIMIT_BYTES", 1535)
+    jaxpr = jax.make_jaxpr(lambda p, x: fn(p, {}, [x])[0])(params, np.zeros((2, 6), np.float32))
+    body = next(e for e in jaxpr.jaxpr.eqns if e.primitive.name == "scan").params["jaxpr"].jaxpr
+    assert [e.primitive.name for e in body.eqns].count("dot_general") == 2
 
 
 @pytest.mark.parametrize("cls", ["LSTM", "GRU"])

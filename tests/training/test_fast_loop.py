@@ -131,6 +131,35 @@ def test_predict_pads_small_inputs_to_powers_of_two_and_fast_path_matches():
     np.testing.assert_allclose(model.predict(x[:1], verbose=0), np.full((1, 3), 1 / 3), rtol=1e-6)
 
 
+def test_repeated_predict_call_sees_new_inputs_and_every_weight_change():
+    x, y = _data(8)
+    model = _mlp()
+
+    def numpy_predict(inputs):
+        k0, b0, k1, b1 = model.get_weights()
+        h = np.maximum(inputs @ k0 + b0, 0) @ k1 + b1
+        e = np.exp(h - h.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    for i in range(3):                                   # the same call shape: the remembered path
+        np.testing.assert_allclose(model.predict(x[i:i + 1], verbose=0), numpy_predict(x[i:i + 1]),
+                                   rtol=1e-5, atol=1e-6)
+    model.layers[0].kernel.assign(model.layers[0].kernel.numpy() * 2)
+    np.testing.assert_allclose(model.predict(x[:1], verbose=0), numpy_predict(x[:1]), rtol=1e-5, atol=1e-6)
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    np.testing.assert_allclose(model.predict(x[:1], verbose=0), numpy_predict(x[:1]), rtol=1e-5, atol=1e-6)
+    model.set_weights([w + 1 for w in model.get_weights()])
+    np.testing.assert_allclose(model.predict(x[:1], verbose=0), numpy_predict(x[:1]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.predict(x[:1].astype("float64"), verbose=0), numpy_predict(x[:1]),
+                               rtol=1e-5, atol=1e-6)            # another dtype: converted, not the cached call
+    np.testing.assert_allclose(model.predict(x[:1], batch_size=4, verbose=0), numpy_predict(x[:1]),
+                               rtol=1e-5, atol=1e-6)
+    with kxla.distribution.DataParallel().scope():       # a distribution in scope leaves the cached call
+        np.testing.assert_allclose(model.predict(x[:1], verbose=0), numpy_predict(x[:1]),
+                                   rtol=1e-5, atol=1e-6)
+    assert not kxla.distribution.distribution_lib.in_use()
+
+
 def test_verbose_fit_prints_the_compile_summary_once(capsys):
     x, y = _data(64)
     model = _mlp()
