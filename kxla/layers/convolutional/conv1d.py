@@ -7,7 +7,6 @@ output step ``t`` sees only inputs up to ``t``.
 from __future__ import annotations
 
 from ... import ops
-from ...ops.nn_conv import window_output_length
 from .conv2d import BaseConv
 
 
@@ -52,20 +51,11 @@ class Conv1D(BaseConv):
         if padding == "causal":
             inputs = ops.pad(inputs, self._causal_padding())
             padding = "valid"
-        x = ops.conv(inputs, self.kernel, strides=self.strides, padding=padding,
-                     data_format=self.data_format, dilation_rate=self.dilation_rate)
-        if self.use_bias:
-            x = ops.bias_add(x, self.bias, axis=self._channel_axis)
-        return self.activation(x)
+        return self._bias_and_activation(
+            ops.conv(inputs, self.kernel, strides=self.strides, padding=padding,
+                     data_format=self.data_format, dilation_rate=self.dilation_rate))
 
     def compute_output_shape(self, input_shape):
-        if self.padding != "causal":
-            return super().compute_output_shape(input_shape)
-        input_shape = tuple(input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(f"Layer {self.name!r} expects inputs of rank 3, got {input_shape}")
-        last = self.data_format == "channels_last"
-        steps = input_shape[1] if last else input_shape[2]
-        out = window_output_length(f"Layer {self.name!r}", steps, self.kernel_size[0], self.strides[0],
-                                   self.dilation_rate[0], "same")
-        return (input_shape[0], out, self.filters) if last else (input_shape[0], self.filters, out)
+        # causal: "same"-length output (the left padding makes the valid conv that long)
+        return self._window_output_shape(input_shape, self.filters,
+                                         padding="same" if self.padding == "causal" else None)

@@ -10,25 +10,14 @@ from __future__ import annotations
 
 from ... import ops
 from ...ops.nn_conv import transpose_padding
-from ..layer import InputSpec
+from .base_conv import standardize_tuple
 from .conv2d import BaseConv
-from .depthwise_conv import input_channels
 
 
 def _output_padding(value, rank: int, strides: tuple):
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        out = (value,) * rank
-    else:
-        try:
-            out = tuple(int(v) for v in value)
-        except (TypeError, ValueError):
-            raise ValueError(f"The `output_padding` argument must be a tuple of {rank} integers. "
-                             f"Received output_padding={value!r}") from None
-    if len(out) != rank or any(v < 0 for v in out):
-        raise ValueError(f"The `output_padding` argument must be a tuple of {rank} integers >= 0. "
-                         f"Received output_padding={value!r}")
+    out = standardize_tuple(value, rank, "output_padding", allow_zero=True)
     for i, (p, s) in enumerate(zip(out, strides)):
         if p >= s:
             raise ValueError(f"`output_padding` must be strictly less than `strides` for all dimensions. "
@@ -54,33 +43,21 @@ class BaseConvTranspose(BaseConv):
         self.output_padding = _output_padding(output_padding, rank, self.strides)
 
     def build(self, input_shape):
-        channels = input_channels(self, input_shape)
+        channels = self._input_channels(input_shape)
         self.compute_output_shape(input_shape)
-        self.kernel = self.add_weight(shape=self.kernel_size + (self.filters, channels),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint, name="kernel")
-        self.bias = self.add_weight(shape=(self.filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                                    name="bias") if self.use_bias else None
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
-        self.built = True
+        self.kernel = self._add("kernel", self.kernel_size + (self.filters, channels))
+        self._finish_build(channels, self.filters)
 
     def call(self, inputs):
-        x = ops.conv_transpose(inputs, self.kernel, strides=self.strides, padding=self.padding,
+        return self._bias_and_activation(
+            ops.conv_transpose(inputs, self.kernel, strides=self.strides, padding=self.padding,
                                output_padding=self.output_padding, data_format=self.data_format,
-                               dilation_rate=self.dilation_rate)
-        if self.use_bias:
-            x = ops.bias_add(x, self.bias, axis=self._channel_axis)
-        return self.activation(x)
+                               dilation_rate=self.dilation_rate))
 
     def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
-        if len(input_shape) != self.rank + 2:
-            raise ValueError(f"Layer {self.name!r} expects inputs of rank {self.rank + 2}, got {input_shape}")
-        last = self.data_format == "channels_last"
-        spatial = input_shape[1:-1] if last else input_shape[2:]
+        input_shape = self._check_rank(input_shape)
         out = []
-        for i, size in enumerate(spatial):
+        for i, size in enumerate(self._spatial(input_shape)):
             if size is None:
                 out.append(None)
                 continue
@@ -88,7 +65,7 @@ class BaseConvTranspose(BaseConv):
             left, right = transpose_padding(k, s, d, self.padding,
                                             None if self.output_padding is None else self.output_padding[i])
             out.append((size - 1) * s + 1 + left + right - ((k - 1) * d + 1) + 1)
-        return (input_shape[0], *out, self.filters) if last else (input_shape[0], self.filters, *out)
+        return self._output_shape(input_shape, out, self.filters)
 
     def get_config(self):
         config = super().get_config()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ... import ops
 from ...config import standardize_data_format
 from ...ops.nn_conv import window_output_length
-from ..convolutional.conv2d import standardize_padding, standardize_tuple
+from ..convolutional.base_conv import standardize_padding, standardize_tuple
 from ..layer import InputSpec, Layer
 
 

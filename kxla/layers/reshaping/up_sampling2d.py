@@ -9,7 +9,7 @@ from __future__ import annotations
 from ... import ops
 from ...config import standardize_data_format
 from ...ops.nn_extra import INTERPOLATIONS
-from ..convolutional.conv2d import standardize_tuple
+from ..convolutional.base_conv import standardize_tuple
 from ..layer import InputSpec, Layer
 
 
