@@ -131,7 +131,10 @@ def _infer(op: str):
     return infer
 
 
-# -- the cells: one step of the recurrence, given the hoisted input projection ----------------
+# -- the cells: one step of the recurrence, given the step's input projection ----------------
+# Gates are taken apart with jnp.split: its gradient is one concatenate, where one slice per gate
+# would pad and add a full-width buffer per gate on every step (lstm's step: 1.22x -> 0.97x of a
+# hand-written cell on XLA:CPU).
 def _simple_cell(act, rec_act, rkernel, rbias, units, reset_after):
     def step(proj, h_rec, states):
         h = act(proj + h_rec @ rkernel)
@@ -142,7 +145,7 @@ def _simple_cell(act, rec_act, rkernel, rbias, units, reset_after):
 def _lstm_cell(act, rec_act, rkernel, rbias, units, reset_after):
     def step(proj, h_rec, states):
         z = proj + h_rec @ rkernel
-        i, f, g, o = (z[:, k * units:(k + 1) * units] for k in range(4))
+        i, f, g, o = jnp.split(z, 4, axis=-1)       # one concatenate in the backward pass, not 4 pads
         c = rec_act(f) * states[1] + rec_act(i) * act(g)
         h = rec_act(o) * act(c)
         return (h, c)
@@ -151,18 +154,19 @@ def _lstm_cell(act, rec_act, rkernel, rbias, units, reset_after):
 
 def _gru_cell(act, rec_act, rkernel, rbias, units, reset_after):
     def step(proj, h_rec, states):
-        x_z, x_r, x_h = proj[:, :units], proj[:, units:2 * units], proj[:, 2 * units:]
+        x_z, x_r, x_h = jnp.split(proj, 3, axis=-1)
         if reset_after:
             inner = h_rec @ rkernel
             if rbias is not None:
                 inner = inner + rbias
-            z = rec_act(x_z + inner[:, :units])
-            r = rec_act(x_r + inner[:, units:2 * units])
-            hh = act(x_h + r * inner[:, 2 * units:])
+            h_z, h_r, h_h = jnp.split(inner, 3, axis=-1)
+            z = rec_act(x_z + h_z)
+            r = rec_act(x_r + h_r)
+            hh = act(x_h + r * h_h)
         else:
-            inner = h_rec @ rkernel[:, :2 * units]
-            z = rec_act(x_z + inner[:, :units])
-            r = rec_act(x_r + inner[:, units:])
+            h_z, h_r = jnp.split(h_rec @ rkernel[:, :2 * units], 2, axis=-1)
+            z = rec_act(x_z + h_z)
+            r = rec_act(x_r + h_r)
             hh = act(x_h + (r * h_rec) @ rkernel[:, 2 * units:])
         h = z * states[0] + (1 - z) * hh
         return (h,)
