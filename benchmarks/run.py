@@ -359,7 +359,8 @@ def child_ragged(system: str) -> dict:
     return out
 
 
-PAIRED_EPOCHS = 6           # timed epochs of each contestant in the paired child (after one warm epoch each)
+PAIRED_EPOCHS = (6, 40)     # timed epochs of each contestant in the paired child: at least, at most
+PAIRED_SECONDS = 3.0        # ... as many as fit in about this many seconds per contestant
 PAIRED_BLOCKS = 40          # alternating blocks of batch-1 calls in the paired child
 
 
@@ -411,12 +412,18 @@ def child_paired(workload: str, mode: str) -> dict:
             scan = JaxScanRunner(wl, {})
             scan.build()
             contestants["jax_scan"] = lambda: scan.fit_epochs(x, y, 1)[0]
+        for epoch in contestants.values():                 # compiles; not timed
+            epoch()
+        longest = max(epoch() for epoch in contestants.values())
+        rounds = int(min(max(PAIRED_SECONDS / longest, PAIRED_EPOCHS[0]), PAIRED_EPOCHS[1]))
         times = {name: [] for name in contestants}
-        for _ in range(PAIRED_EPOCHS + 1):                 # the first (warm) epoch of each is dropped
-            for name, epoch in contestants.items():
-                times[name].append(epoch())
+        names = list(contestants)
+        for r in range(rounds):                            # rotate who goes first: no position bias
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                times[name].append(contestants[name]())
         steps = n // b
-        step_ms = {name: 1e3 * _median(t[1:]) / steps for name, t in times.items()}
+        step_ms = {name: 1e3 * _median(t) / steps for name, t in times.items()}
+        out["paired_epochs"] = rounds
         out["paired_step_ms"] = step_ms
         out["kxla_step_ms"], out["jax_step_ms"] = step_ms["kxla"], step_ms["jax"]
         out["step_ratio"] = step_ms["kxla"] / step_ms["jax"]
