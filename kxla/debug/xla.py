@@ -102,7 +102,7 @@ def lowered(model, mode: str = "predict", batch_size: int = 32, x=None, y=None):
     opt = model._opt_state if getattr(model, "_opt_state", None) is not None and \
         getattr(model, "_opt_keys", None) == tuple(sorted(p)) else jax.eval_shape(model.optimizer.init, p)
     ys = _target_specs(model, batch, model._lowered(False)[0], y)
-    key = jax.eval_shape(lambda: jax.random.key(0))
+    key = jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0)))
     return model._train_fn(1).lower(p, fz, st, opt, ms, xs, ys, None, mask, key, _spec((), "int32"),
                                     _spec((), "float32"))
 

@@ -404,6 +404,8 @@ class Trainer:
 
         Signature: ``step(p, fz, st, opt, ms, xs, ys, sw, mask, key, step0, lr, ls=None)`` returning
         ``(p, st, opt, ms)``, plus the new loss-scale state when ``ls`` (``mixed_float16``) is given.
+        ``key`` is raw key data (``step_key(seed)``): a plain uint32 array flattens in JAX's C++
+        dispatch, a typed key through a Python callback on every step.
         """
         dist = _current_distribution()
         key = ("train", k, id(dist) if dist is not None else None)
@@ -450,6 +452,7 @@ class Trainer:
             return new_p, new_st, new_opt, ms, _next_loss_scale(ls, finite)
 
         def step(p, fz, st, opt, ms, xs, ys, sw, mask, key, step0, lr, ls=None):
+            key = jax.random.wrap_key_data(key)
             if k == 1:
                 out = one_step(p, fz, st, opt, ms, xs, ys, sw, mask, jax.random.fold_in(key, step0), lr, ls)
                 return out[:4] if ls is None else out
@@ -839,7 +842,7 @@ class Trainer:
         random = any(get_op(node.op).effect == "random" for node in self._lowered(True)[2].nodes)
         fixed_step = None if random else jax.device_put(np.int32(0), dist.replicated() if dist else None)
         init_metrics, result_metrics = self._metric_fns()
-        rng_key = jax.random.key(next_seed())
+        rng_key = step_key(next_seed())
         p, fz, st = self._weights(traced, dist)
         self._ensure_optimizer_state(p, dist)
         opt = self._opt_state
@@ -876,21 +879,22 @@ class Trainer:
                 batches = list(data_mod.batch_slices(n, batch_size, order))
                 if not scan and depth == 0 and not want_begin and not want_end:
                     # the common case (single steps, or "loop" with no batch callback to group), kept
-                    # tight: one dispatch per batch, nothing else per step
+                    # tight: one dispatch per batch, nothing else per step (no callback runs inside,
+                    # so the only compilation the collector can see is the step's)
                     lr, single, pad = self._lr_arg(dist), batcher.single, not coupled
-                    for idx in batches:
-                        args = single(idx, pad)
-                        if dist is not None:
-                            args = self._place(args, dist)
-                        step0 = np.int32(step_count) if fixed_step is None else fixed_step
-                        with collect:
+                    with collect:
+                        for idx in batches:
+                            args = single(idx, pad)
+                            if dist is not None:
+                                args = self._place(args, dist)
+                            step0 = np.int32(step_count) if fixed_step is None else fixed_step
                             if ls is None:
                                 p, st, opt, ms = train_1(p, fz, st, opt, ms, *args, rng_key, step0, lr)
                             else:
                                 p, st, opt, ms, ls = train_1(p, fz, st, opt, ms, *args, rng_key, step0, lr, ls)
-                        step_count += 1
-                        if self.stop_training:
-                            break
+                            step_count += 1
+                            if self.stop_training:
+                                break
                     batches = []
                 units = _units(batches, k, scan, coupled, batch_size, n)
                 feed = data_mod.Prefetcher(units, produce, depth) if depth > 0 else \
@@ -1178,10 +1182,10 @@ class Trainer:
         try:
             with self._stats.collect("train"):
                 if ls is None:
-                    p, st, opt, ms = fn(p, fz, st, opt, init_metrics(), *args, jax.random.key(next_seed()),
+                    p, st, opt, ms = fn(p, fz, st, opt, init_metrics(), *args, step_key(next_seed()),
                                         np.int32(step), self._lr_arg())
                 else:
-                    p, st, opt, ms, ls = fn(p, fz, st, opt, init_metrics(), *args, jax.random.key(next_seed()),
+                    p, st, opt, ms, ls = fn(p, fz, st, opt, init_metrics(), *args, step_key(next_seed()),
                                             np.int32(step), self._lr_arg(), ls)
         finally:
             self._opt_state = opt
@@ -1242,6 +1246,11 @@ def _units(batches: list, k: int, scan: bool, coupled: bool, batch_size: int, n:
         else:
             units.append(("scan", group))
     return units
+
+
+def step_key(seed: int):
+    """The raw key data the train step takes (see ``Trainer._train_fn``)."""
+    return jax.random.key_data(jax.random.key(seed))
 
 
 def _bucket(n: int) -> int:
