@@ -655,12 +655,9 @@ class Trainer:
             cur = arrays.get(var.ir_name)
             sharding = dist.variable_sharding(var) if dist is not None else None
             if cur is None or var._value is not cur or (sharding is not None and cur.sharding != sharding):
-                value = var._value
-                if sharding is not None:
-                    arrays[var.ir_name] = jax.device_put(
-                        np.asarray(value) if not isinstance(value, jax.Array) else jnp.array(value), sharding)
-                else:
-                    arrays[var.ir_name] = jnp.array(value)      # a copy: donation never eats user data
+                # a copy (may_alias=False): donation never eats user data; a runtime copy, not a
+                # compiled program per weight shape as jnp.array would be
+                arrays[var.ir_name] = jax.device_put(var._value, sharding, may_alias=False)
                 var._value = arrays[var.ir_name]
         return arrays
 
