@@ -364,22 +364,6 @@ PAIRED_SECONDS = 3.0        # ... as many as fit in about this many seconds per 
 PAIRED_BLOCKS = 40          # alternating blocks of batch-1 calls in the paired child
 
 
-def _kxla_epoch(runner, x, y):
-    """One ``fit`` epoch of a built KxlaRunner; seconds from on_epoch_begin to on_epoch_end."""
-    import kxla
-    times = []
-
-    class Timer(kxla.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self.t)
-
-    runner.model.fit(x, y, batch_size=runner.wl.batch, epochs=1, verbose=0, callbacks=[Timer()])
-    return times[0]
-
-
 def child_paired(workload: str, mode: str) -> dict:
     """kxla, its steps_per_execution variants and the hand-written JAX loop in ONE process, taking
     turns epoch by epoch; then kxla's and JAX's batch-1 predict in alternating blocks of calls.
@@ -403,11 +387,11 @@ def child_paired(workload: str, mode: str) -> dict:
         n = wl.n_quick if quick else wl.n
         x, y = wl.make_data(max(n, b), seed=0)
         x, y = x[:n], y[:n]
-        contestants = {"kxla": lambda: _kxla_epoch(kx, x, y), "jax": lambda: jx.fit_epochs(x, y, 1)[0]}
+        contestants = {"kxla": lambda: kx.fit_epochs(x, y, 1)[0], "jax": lambda: jx.fit_epochs(x, y, 1)[0]}
         for k in ((8, 32) if workload == "mlp_small" else (8,)):
             spe = KxlaRunner(wl, {"steps_per_execution": k})
             spe.build()
-            contestants[f"kxla_spe{k}"] = lambda spe=spe: _kxla_epoch(spe, x, y)
+            contestants[f"kxla_spe{k}"] = lambda spe=spe: spe.fit_epochs(x, y, 1)[0]
         if workload == "mlp_small":
             scan = JaxScanRunner(wl, {})
             scan.build()

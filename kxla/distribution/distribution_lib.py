@@ -363,7 +363,7 @@ class ModelParallel(Distribution):
 
 def distribution():
     """The current ``Distribution`` (a ``scope()`` on this thread, else the global one), or None."""
-    local = _state.__dict__.get("distribution", _UNSET)      # no AttributeError: predict calls this a lot
+    local = getattr(_state, "distribution", _UNSET)
     return _global["distribution"] if local is _UNSET else local
 
 

@@ -145,7 +145,7 @@ def _simple_cell(act, rec_act, rkernel, rbias, units, reset_after):
 def _lstm_cell(act, rec_act, rkernel, rbias, units, reset_after):
     def step(proj, h_rec, states):
         z = proj + h_rec @ rkernel
-        i, f, g, o = jnp.split(z, 4, axis=-1)       # one concatenate in the backward pass, not 4 pads
+        i, f, g, o = jnp.split(z, 4, axis=-1)
         c = rec_act(f) * states[1] + rec_act(i) * act(g)
         h = rec_act(o) * act(c)
         return (h, c)
