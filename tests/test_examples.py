@@ -30,6 +30,10 @@ def _run_main(name: str, **kwargs) -> str:
     return out
 
 
+def _returned_accuracy(out: str) -> float:
+    return float(out.split("RETURNED", 1)[1].split()[0])
+
+
 def test_custom_training_loop():
     out = _run_main("custom_training_loop", steps=60)
     assert "step    0" in out
@@ -41,7 +45,7 @@ def test_custom_layer():
 
 
 def test_mnist_mlp():
-    _run_main("mnist_mlp", epochs=2)
+    assert _returned_accuracy(_run_main("mnist_mlp", epochs=2)) > 0.5     # 10 classes: chance is 0.1
 
 
 @pytest.mark.slow
@@ -52,7 +56,7 @@ def test_subclassed_resnet():
 
 @pytest.mark.slow
 def test_functional_cnn():
-    _run_main("functional_cnn", epochs=2)
+    assert _returned_accuracy(_run_main("functional_cnn", epochs=2)) > 0.5
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ def test_docs_pass_and_its_unit_test_run():
     ns: dict = {}
     try:
         exec(writing, ns)
+        assert "drop-identity-casts" in kp.available()          # the documented pass registered itself
         exec(testing, ns)
         ns["test_drop_identity_casts"]()
         ns["test_keeps_real_casts"]()
