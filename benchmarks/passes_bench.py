@@ -82,35 +82,26 @@ def transposes(model, x) -> dict:
             "optimized_hlo": len(re.findall(r"= \S+ transpose\(", optimized))}
 
 
-def chain_text(n_nodes: int) -> str:
-    """A graph of ``n_nodes`` nodes: blocks of matmul, bias_add, batch_norm, relu, add (residual)."""
-    blocks = n_nodes // 5
+def chain_text(n_nodes: int, batch_norm: bool = True) -> str:
+    """A graph of about ``n_nodes`` nodes: residual blocks of matmul, bias_add, [batch_norm,] relu, add."""
     params, lines, prev, k = [], [], "%x", 0
-    for i in range(blocks):
-        params.append(f'%k{i}: f32[16,16] {{init="zeros"}}, %b{i}: f32[16] {{init="zeros"}}, '
-                      f'%m{i}: f32[16] {{init="zeros"}}, %v{i}: f32[16] {{init="ones"}}')
-        lines += [f"  %{k} = matmul({prev}, %k{i}) : f32[?,16]",
-                  f"  %{k + 1} = bias_add(%{k}, %b{i}) {{axis=-1}} : f32[?,16]",
-                  f"  %{k + 2} = batch_norm(%{k + 1}, %m{i}, %v{i}, %v{i}, %m{i}) {{axis=-1, epsilon=0.001}} : f32[?,16]",
-                  f"  %{k + 3} = relu(%{k + 2}) : f32[?,16]",
-                  f"  %{k + 4} = add(%{k + 3}, {prev}) : f32[?,16]"]
-        prev, k = f"%{k + 4}", k + 5
-    return ("graph @chain(%x: f32[?,16]) params(" + ", ".join(params) + ") {\n" + "\n".join(lines) +
+    for i in range(n_nodes // (5 if batch_norm else 4)):
+        params.append(f'%k{i}: f32[16,16] {{init="zeros"}}, %b{i}: f32[16] {{init="zeros"}}' +
+                      (f', %m{i}: f32[16] {{init="zeros"}}, %v{i}: f32[16] {{init="ones"}}' if batch_norm else ""))
+        block = [f"matmul({prev}, %k{i})", f"bias_add(%{k}, %b{i}) {{axis=-1}}"]
+        if batch_norm:
+            block.append(f"batch_norm(%{k + 1}, %m{i}, %v{i}, %v{i}, %m{i}) {{axis=-1, epsilon=0.001}}")
+        block += [f"relu(%{k + len(block) - 1})", f"add(%{k + len(block)}, {prev})"]
+        lines += [f"  %{k + j} = {op} : f32[?,16]" for j, op in enumerate(block)]
+        prev, k = f"%{k + len(block) - 1}", k + len(block)
+    name = "chain" if batch_norm else "plain"
+    return (f"graph @{name}(%x: f32[?,16]) params(" + ", ".join(params) + ") {\n" + "\n".join(lines) +
             f"\n  return {prev}\n}}")
 
 
 def plain_chain_text(n_nodes: int) -> str:
-    """A graph of ``n_nodes`` nodes without BatchNorm: blocks of matmul, bias_add, relu, add."""
-    params, lines, prev, k = [], [], "%x", 0
-    for i in range(n_nodes // 4):
-        params.append(f'%k{i}: f32[16,16] {{init="zeros"}}, %b{i}: f32[16] {{init="zeros"}}')
-        lines += [f"  %{k} = matmul({prev}, %k{i}) : f32[?,16]",
-                  f"  %{k + 1} = bias_add(%{k}, %b{i}) {{axis=-1}} : f32[?,16]",
-                  f"  %{k + 2} = relu(%{k + 1}) : f32[?,16]",
-                  f"  %{k + 3} = add(%{k + 2}, {prev}) : f32[?,16]"]
-        prev, k = f"%{k + 3}", k + 4
-    return ("graph @plain(%x: f32[?,16]) params(" + ", ".join(params) + ") {\n" + "\n".join(lines) +
-            f"\n  return {prev}\n}}")
+    """``chain_text`` without BatchNorm: blocks of matmul, bias_add, relu, add."""
+    return chain_text(n_nodes, batch_norm=False)
 
 
 def pipeline_time(n_nodes: int, text=chain_text) -> dict:
