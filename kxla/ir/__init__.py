@@ -6,13 +6,13 @@ op-metadata table (``OpDef``, ``Attr``, ``register_op``, ``get_op``).
 """
 from .types import TensorType, canonical_dtype, is_floating, DTYPE_SHORT
 from .graph import Value, Node, Graph
-from .registry import Attr, OpDef, REQUIRED, LAYOUTS, register_op, get_op, has_op, all_ops
+from .registry import Attr, OpDef, REQUIRED, LAYOUTS, TRAITS, register_op, get_op, has_op, all_ops
 from .printer import print_graph, to_dot, format_attr
 from .parser import parse, IRSyntaxError
 from .verifier import verify, VerificationError
 
 __all__ = [
     "TensorType", "canonical_dtype", "is_floating", "DTYPE_SHORT", "Value", "Node", "Graph",
-    "Attr", "OpDef", "REQUIRED", "LAYOUTS", "register_op", "get_op", "has_op", "all_ops",
+    "Attr", "OpDef", "REQUIRED", "LAYOUTS", "TRAITS", "register_op", "get_op", "has_op", "all_ops",
     "print_graph", "to_dot", "format_attr", "parse", "IRSyntaxError", "verify", "VerificationError",
 ]

@@ -21,6 +21,19 @@ REQUIRED = object()
 #   "opaque"    - fixed meaning of dimensions (reshape, matmul, ...): a layout barrier.
 LAYOUTS = ("agnostic", "axis", "sensitive", "opaque")
 
+# Facts about an op that passes, the trainer and the debugger ask (``"commutative" in op.traits``)
+# instead of keeping lists of op names.
+TRAITS = frozenset({
+    "elementwise",      # result[i] depends on input[i] only (after broadcasting)
+    "commutative",      # binary op with f(a, b) == f(b, a)
+    "random",           # draws from the RNG: never CSE'd, never folded
+    "compute_heavy",    # matmul / convolution class: kept in the compute dtype by mixed precision
+    "activation",       # a pointwise activation that fusion may fold into a producer
+    "convolution",      # a convolution whose result takes a bias/activation in fusion
+    "reduction",        # reduces over axes
+    "data_dependent_shape",  # output shape depends on values (nonzero, unique): not traceable
+})
+
 _ATTR_KINDS = {
     "int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
     "ints": (list,), "floats": (list,), "any": (object,), "optional_int": (int, type(None)),
@@ -63,6 +76,11 @@ class OpDef:
       remap_axes: for layout "axis": ``remap_axes(attrs, perm, input_types) -> attrs``.
       effect: None for pure ops; "random" for ops that draw from the RNG (never CSE'd).
       doc: one line.
+      traits: facts passes and the trainer ask instead of name lists, from ``TRAITS``.
+      cost: ``cost(input_types, output_types, attrs) -> {"flops": int, "bytes": int}`` (None: unknown).
+      reference: numpy reference ``reference(*np_arrays, **attrs)`` used by constant folding and
+        tests (None: the op cannot be folded).
+      public: the public function's dotted name (``"kxla.ops.relu"``), None for internal ops.
     """
 
     name: str
@@ -74,9 +92,17 @@ class OpDef:
     remap_axes: Callable | None = None
     effect: str | None = None
     doc: str = ""
+    traits: frozenset = frozenset()
+    cost: Callable | None = None
+    reference: Callable | None = None
+    public: str | None = None
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        self.traits = frozenset(self.traits)
+        unknown = self.traits - TRAITS
+        if unknown:
+            raise ValueError(f"op {self.name!r}: unknown trait(s) {sorted(unknown)}; known: {sorted(TRAITS)}")
         if self.layout not in LAYOUTS:
             raise ValueError(f"op {self.name!r}: layout must be declared as one of {LAYOUTS}, got {self.layout!r}")
         if self.layout == "axis" and self.remap_axes is None:

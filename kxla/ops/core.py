@@ -25,7 +25,8 @@ from .tracing import Builder, CallRecord, KerasTensor, Variable, current_builder
 
 
 def defop(name: str, *, infer, layout: str, attrs: dict | None = None, arity: int | None = 1,
-          remap_axes=None, effect: str | None = None, doc: str = ""):
+          remap_axes=None, effect: str | None = None, doc: str = "", traits=(), cost=None,
+          reference=None, public: str | None = None):
     """Decorator: register op ``name`` with the decorated function as its JAX lowering rule.
 
     Arguments:
@@ -35,6 +36,10 @@ def defop(name: str, *, infer, layout: str, attrs: dict | None = None, arity: in
       attrs: ordered ``{name: kxla.ir.Attr}`` schema.
       arity: number of inputs, None for variadic.
       effect: "random" for ops that draw random numbers.
+      traits: names from ``kxla.ir.registry.TRAITS``.
+      cost: ``cost(input_types, output_types, attrs) -> {"flops", "bytes"}``.
+      reference: numpy reference implementation ``reference(*arrays, **attrs)``.
+      public: dotted name of the public function.
 
     Returns:
       The registered ``OpDef``.
@@ -42,7 +47,9 @@ def defop(name: str, *, infer, layout: str, attrs: dict | None = None, arity: in
     def wrap(lower):
         return register_op(OpDef(name=name, attrs=dict(attrs or {}), infer=infer, layout=layout,
                                  arity=arity, lower=lower, remap_axes=remap_axes, effect=effect,
-                                 doc=doc or (lower.__doc__ or "").strip().split("\n")[0]))
+                                 doc=doc or (lower.__doc__ or "").strip().split("\n")[0],
+                                 traits=frozenset(traits) | ({"random"} if effect == "random" else set()),
+                                 cost=cost, reference=reference, public=public))
     return wrap
 
 
