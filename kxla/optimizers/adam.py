@@ -35,6 +35,11 @@ class Adam(Optimizer):
         self.amsgrad = amsgrad
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if amsgrad else ())
 
+    @property
+    def slot_groups(self):
+        """Keras creates ``velocity_hat`` after the interleaved momentum/velocity pairs."""
+        return (("momentum", "velocity"),) + ((("velocity_hat",),) if self.amsgrad else ())
+
     def update_step(self, grad, param, slots, lr, ctx):
         dtype = param.dtype
         t = (ctx["iterations"] + 1).astype(dtype)

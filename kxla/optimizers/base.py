@@ -27,6 +27,7 @@ import numpy as np
 
 from ..utils.lookup import snake_case
 from . import schedules
+from .stateful import StatefulOptimizerMixin
 
 __all__ = ["Optimizer", "clip_by_norm", "clip_by_global_norm", "global_norm"]
 
@@ -69,7 +70,7 @@ def _path_name(path) -> str:
     return "/".join(parts)
 
 
-class Optimizer:
+class Optimizer(StatefulOptimizerMixin):
     """Base class of kxla's optimizers.
 
     Subclasses set ``slot_names`` (per-parameter state, Keras's variable names),
@@ -135,6 +136,7 @@ class Optimizer:
                 f"Received instead: learning_rate={value!r}")
         try:
             self._learning_rate = float(np.asarray(value))
+            self._sync_learning_rate()
         except (TypeError, ValueError):
             raise ValueError(
                 "Argument `learning_rate` should be float, or an instance of LearningRateSchedule. "
@@ -220,13 +222,20 @@ class Optimizer:
         """
         raise TypeError(f"Optimizer {type(self).__name__} must define update_step(grad, param, slots, lr, ctx)")
 
-    def stateless_apply(self, opt_state, grads, params, learning_rate=None):
-        """Keras 3's argument order for ``update``: returns ``(new_params, new_opt_state)``.
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables, learning_rate=None):
+        """Keras 3's ``stateless_apply``: ``(new_trainable_variables, new_optimizer_variables)``.
 
-        Used in a custom ``Model.train_step``; ``learning_rate`` defaults to the state's schedule
-        value or the current float.
+        With lists (Keras's form, after ``build``): ``optimizer_variables`` ordered like
+        ``self.variables``, ``grads`` and ``trainable_variables`` like the built variables; the
+        learning rate is read from the list's ``learning_rate`` entry. With an ``opt_state`` dict
+        (kxla's form) and dicts of params: ``update(grads, params, opt_state, learning_rate)``.
         """
-        return self.update(grads, params, opt_state, learning_rate)
+        if isinstance(optimizer_variables, (list, tuple)):
+            if learning_rate is not None:
+                raise ValueError("stateless_apply with lists reads the learning rate from "
+                                 "`optimizer_variables`; do not pass `learning_rate`")
+            return self._stateless_apply_lists(optimizer_variables, grads, trainable_variables)
+        return self.update(grads, trainable_variables, optimizer_variables, learning_rate)
 
     def update(self, grads, params, opt_state, learning_rate=None):
         """Apply one optimization step. Pure: safe under ``jax.jit`` (and donation).

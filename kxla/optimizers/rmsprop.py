@@ -35,6 +35,11 @@ class RMSprop(Optimizer):
         self.slot_names = (("velocity",) + (("momentum",) if momentum > 0 else ())
                            + (("average_gradient",) if centered else ()))
 
+    @property
+    def slot_groups(self):
+        """Keras creates all velocities, then all momentums, then all average gradients."""
+        return tuple((s,) for s in self.slot_names)
+
     def update_step(self, grad, param, slots, lr, ctx):
         rho = self.rho
         v = rho * slots["velocity"] + (1 - rho) * jnp.square(grad)
