@@ -41,14 +41,39 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("-o", "--output", metavar="OUT", help="write the result here instead of stdout")
     i = sub.add_parser("inspect", help="summary, parameters, FLOPs, format, optimizer and step memory")
     i.add_argument("model", metavar="MODEL.kxla")
-    i.add_argument("--batch-size", type=int, default=32, help="batch size for the memory analysis (default 32)")
+    i.add_argument("--batch-size", type=_positive_int, default=32, help="batch size for the memory analysis (default 32)")
     i.add_argument("--no-compile", action="store_true", help="skip XLA's memory analysis (faster)")
     sub.add_parser("passes", help="list the registered passes")
     return p
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _pipeline_text(text: str) -> str:
+    """``--passes`` text with every comma-separated entry (outside braces) non-empty."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "{") - (ch == "}")
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    if any(not p.strip() for p in parts):
+        raise argparse.ArgumentTypeError(f"empty pass name in pipeline {text!r} (expected e.g. "
+                                         "'shape-inference,cse,dce'; see: kxla passes)")
+    return text
+
+
 def _pipeline_args(p, required: bool):
-    p.add_argument("--passes", metavar="PIPELINE", required=required,
+    p.add_argument("--passes", metavar="PIPELINE", required=required, type=_pipeline_text,
                    help='pass pipeline, e.g. "shape-inference,cse,dce" (see: kxla passes)')
     p.add_argument("--print-after-all", action="store_true", help="print the IR after every pass (to stderr)")
     p.add_argument("--format", choices=("text", "dot"), default="text", help="output format (default text)")

@@ -10,12 +10,14 @@ checked on load; loading never executes code: classes are found by name
 (built-in layers, ``@register_serializable``, or ``custom_objects=``).
 """
 from .format import FORMAT_VERSION, FormatError
-from .registry import (UnknownObjectError, get_registered_name, get_registered_object,
-                       register_serializable)
+from .registry import (CustomObjectScope, UnknownObjectError, custom_object_scope, get_registered_name,
+                       get_registered_object, register_serializable)
+from .files import NotARegularFileError
 from .weights_io import WeightsMismatchError, load_weights, save_weights
 from .model_io import load_model, read_model_file, save_model
 from .export import export
 
 __all__ = ["FormatError", "FORMAT_VERSION", "UnknownObjectError", "WeightsMismatchError",
            "register_serializable", "get_registered_name", "get_registered_object", "save_model",
-           "load_model", "read_model_file", "save_weights", "load_weights", "export"]
+           "load_model", "read_model_file", "save_weights", "load_weights", "export",
+           "custom_object_scope", "CustomObjectScope", "NotARegularFileError"]

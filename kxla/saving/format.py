@@ -17,30 +17,37 @@ field's type is checked, and a tensor's buffer must hold exactly
 ``prod(shape) * itemsize`` bytes before ``np.frombuffer`` sees it. Whatever
 is wrong raises ``FormatError`` (a ``ValueError``) naming the file and the field.
 
-Writing is atomic: the bytes go to a temporary file in the destination's
-folder, are flushed and fsync'ed, and ``os.replace`` moves the file into
-place; a crash at any point leaves the previous file as it was.
+Files are read only from regular files (``kxla.saving.files.open_regular``:
+``/dev/zero`` or a FIFO is refused at once), and never more than the size the
+header declares (``declared_size``): the header is read first, and a file
+whose size differs from it is refused before the rest is read.
+
+Writing is atomic (``kxla.saving.files.write_atomic``): the bytes go to a
+temporary file in the destination's folder, are flushed and fsync'ed, and
+``os.replace`` moves the file into place; a crash at any point leaves the
+previous file as it was. A destination that is not a regular file is refused.
 """
 from __future__ import annotations
 
 import hashlib
 import math
 import os
-import uuid
 
 import msgpack
 import numpy as np
 
+from .files import NotARegularFileError, open_regular, write_atomic
+
 __all__ = ["FormatError", "FORMAT_VERSION", "MODEL_FORMAT", "WEIGHTS_FORMAT", "MAX_DEPTH", "pack_file",
            "unpack_file", "read_file", "write_atomic", "encode_tensor", "decode_tensor", "to_plain",
-           "check_depth", "field", "expect"]
+           "check_depth", "field", "expect", "read_bytes", "declared_size", "NotARegularFileError"]
 
 FORMAT_VERSION = 1
 MODEL_FORMAT = "kxla.model"
 WEIGHTS_FORMAT = "kxla.weights"
 MAX_DEPTH = 64              # nesting of maps/lists anywhere in a payload
 MAX_RANK = 32               # dimensions of a stored tensor
-_CHUNK = 1 << 20            # bytes per write() call
+_HEAD = 256                 # bytes read first: the header up to the payload's length
 
 # dtypes a file may hold (the IR's dtypes); bfloat16 comes from ml_dtypes (a jax dependency)
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
@@ -174,17 +181,76 @@ def unpack_file(data: bytes, kind: str, source: str = "file") -> dict:
     return payload
 
 
-def read_file(path, kind: str) -> dict:
-    """Read and validate the file at ``path`` (see ``unpack_file``).
+def declared_size(head: bytes) -> int | None:
+    """The total file size the header at the start of ``head`` declares, or None if it is not a kxla header.
+
+    The header is the outer map up to the payload's length: ``format``,
+    ``version``, ``sha256`` and the ``payload`` key with its bin length.
+    """
+    if not any(head.startswith(_header_prefix(k)) for k in (MODEL_FORMAT, WEIGHTS_FORMAT)):
+        return None
+    unpacker = msgpack.Unpacker(raw=False, max_bin_len=64, max_str_len=64, max_array_len=0, max_map_len=4,
+                                max_ext_len=0)
+    unpacker.feed(head)
+    try:
+        if unpacker.read_map_header() != 4:
+            return None
+        for key in ("format", "version", "sha256"):
+            if unpacker.unpack() != key:
+                return None
+            unpacker.skip()
+        if unpacker.unpack() != "payload":
+            return None
+        at = unpacker.tell()
+    except Exception:
+        return None
+    widths = {0xc4: 1, 0xc5: 2, 0xc6: 4}
+    if at >= len(head) or head[at] not in widths:
+        return None
+    width = widths[head[at]]
+    if at + 1 + width > len(head):
+        return None
+    return at + 1 + width + int.from_bytes(head[at + 1:at + 1 + width], "big")
+
+
+def read_bytes(path) -> bytes:
+    """The bytes of the kxla file at ``path``: a regular file, read no further than its header declares.
+
+    A file that is not a kxla file at all returns only its first bytes (enough
+    for ``unpack_file`` to say what it is).
 
     Raises:
-      FileNotFoundError / IsADirectoryError / PermissionError: as ``open`` does.
+      FileNotFoundError / PermissionError: as ``open``.
+      IsADirectoryError, NotARegularFileError: ``path`` is a directory, device, FIFO or socket.
+      FormatError: the file's size differs from the size its header declares (truncated or padded).
+    """
+    path = os.fspath(path)
+    with open_regular(path) as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(_HEAD)
+        declared = declared_size(head)
+        if declared is None:
+            return head
+        if declared != size:
+            raise FormatError(f"{path}: {'truncated' if size < declared else 'trailing data'}: the header "
+                              f"declares {declared} bytes, the file holds {size}")
+        rest = f.read(max(0, declared - len(head)))
+    data = head + rest
+    if len(data) != declared:
+        raise FormatError(f"{path}: truncated while reading ({len(data)} of {declared} bytes)")
+    return data[:declared]
+
+
+def read_file(path, kind: str) -> dict:
+    """Read and validate the file at ``path`` (see ``read_bytes`` and ``unpack_file``).
+
+    Raises:
+      FileNotFoundError / PermissionError: as ``open``.
+      IsADirectoryError, NotARegularFileError: not a regular file.
       FormatError: not a valid file of ``kind``.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        data = f.read()
-    return unpack_file(data, kind, source=path)
+    return unpack_file(read_bytes(path), kind, source=path)
 
 
 # -- field validation --------------------------------------------------------------
@@ -243,48 +309,3 @@ def decode_tensor(entry, where: str) -> np.ndarray:
         raise FormatError(f"{where}: {len(data)} data bytes, but shape {shape} of {dtype_name} needs {expected}")
     arr = np.frombuffer(data, dtype=dtype).reshape(shape)
     return arr if dtype.isnative else arr.astype(dtype.newbyteorder("="))
-
-
-# -- writing -----------------------------------------------------------------------
-def _write_chunks(f, data: bytes) -> None:
-    view = memoryview(data)
-    for start in range(0, len(view), _CHUNK):
-        f.write(view[start:start + _CHUNK])
-
-
-def write_atomic(path, data: bytes, overwrite: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, ``os.replace``.
-
-    Arguments:
-      overwrite: when False, refuse (FileExistsError) if ``path`` exists.
-    """
-    path = os.fspath(path)
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path} exists and overwrite=False")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{path} is a directory")
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_chunks(f, data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:                                   # make the rename itself durable (POSIX)
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)

@@ -38,10 +38,10 @@ import warnings
 import numpy as np
 
 from . import format as fmt
-from .registry import UnknownObjectError, builtin_layers, get_registered_name, lookup, registered_name
+from .registry import CustomObjectScope, UnknownObjectError, builtin_layers, get_registered_name, lookup, registered_name
 from .weights_io import WeightsMismatchError, assign_weights, decode_weight_table, weight_table
 
-__all__ = ["save_model", "load_model", "read_model_file", "describe_model"]
+__all__ = ["save_model", "load_model", "read_model_file", "describe_model", "serialize_layer", "deserialize_layer"]
 
 
 class _Unserializable(TypeError):
@@ -233,6 +233,23 @@ def _input_types(section, where: str):
             raise fmt.FormatError(f"{w}.dtype: unsupported dtype {dtype!r}")
         types.append(TensorType(tuple(shape), dtype))
     return types, names
+
+
+def deserialize_layer(entry, custom_objects=None, where: str = "layer"):
+    """A layer (or model used as a layer) from ``{"class_name", "config"}`` as ``serialize_layer`` wrote it.
+
+    The class is found through the name registry (``custom_objects``, any open
+    ``custom_object_scope``, registered names, kxla's built-in layers) and must
+    be a ``Layer`` subclass; wrappers (``TimeDistributed``, ``Bidirectional``)
+    rebuild their inner layers with this.
+
+    Raises:
+      UnknownObjectError: the class name is not found.
+      FormatError: the entry is malformed or the layer cannot be rebuilt from its config.
+    """
+    from .registry import CustomObjectScope
+    with CustomObjectScope(custom_objects):
+        return _build_layer(entry, None, where)
 
 
 def _build_layer(entry, custom_objects, where: str):
@@ -606,6 +623,11 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     """
     path = os.fspath(filepath)
     payload = read_model_file(path)
+    with CustomObjectScope(custom_objects):
+        return _load(path, payload, custom_objects, compile)
+
+
+def _load(path: str, payload: dict, custom_objects, compile: bool):
     entries = decode_weight_table(payload["weights"], f"{path}: weights")
     budget = 2 * sum(int(e["array"].size) for e in entries) + (1 << 16)
     with _weight_budget(budget):

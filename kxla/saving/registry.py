@@ -5,7 +5,10 @@ metrics, optimizers) and loading looks each name up — it never imports a
 module or evaluates anything. Names resolve, in order, through:
 
   1. ``custom_objects`` given to ``load_model`` (by full name, or by the bare
-     name after ``Package>``);
+     name after ``Package>``), and those of every enclosing
+     ``custom_object_scope`` (``load_model`` opens one, so layers that rebuild
+     inner layers — ``TimeDistributed``, ``Bidirectional``, ``Lambda`` — see
+     them too);
   2. objects registered with ``@register_serializable`` (``"Package>Name"``);
   3. kxla's built-ins: every ``Layer`` subclass exported by ``kxla.layers``
      (by class name, found when the table is first needed, so new layers are
@@ -16,7 +19,9 @@ A name found nowhere raises ``UnknownObjectError`` naming it.
 """
 from __future__ import annotations
 
-__all__ = ["register_serializable", "get_registered_name", "get_registered_object", "UnknownObjectError",
+import threading
+
+__all__ = ["register_serializable", "custom_object_scope", "CustomObjectScope", "get_registered_name", "get_registered_object", "UnknownObjectError",
            "builtin_layers", "lookup", "registered_objects",
            "registered_name"]
 
@@ -24,8 +29,57 @@ _BY_NAME: dict[str, object] = {}
 _BY_OBJECT: dict[int, str] = {}
 
 
+_SCOPES = threading.local()
+
+
 class UnknownObjectError(ValueError):
     """A model file names a class or function that is neither built in, registered nor in custom_objects."""
+
+
+class CustomObjectScope:
+    """Context manager: ``{name: object}`` maps visible to every lookup in this thread while it is open.
+
+    Example::
+
+        with kxla.saving.custom_object_scope({"Scale": Scale}):
+            layer = kxla.layers.TimeDistributed.from_config(config)
+
+    Arguments:
+      *custom_objects: dicts ``{name: class or function}``; later ones win.
+    """
+
+    def __init__(self, *custom_objects):
+        merged = {}
+        for objects in custom_objects:
+            if objects is None:
+                continue
+            if not isinstance(objects, dict):
+                raise TypeError(f"custom_object_scope takes dicts of {{name: object}}, got {objects!r}")
+            merged.update(objects)
+        self.custom_objects = merged
+
+    def __enter__(self):
+        stack = getattr(_SCOPES, "stack", None)
+        if stack is None:
+            stack = _SCOPES.stack = []
+        stack.append(self.custom_objects)
+        return self
+
+    def __exit__(self, *exc):
+        _SCOPES.stack.pop()
+        return False
+
+
+custom_object_scope = CustomObjectScope
+
+
+def _in_scope(name: str):
+    bare = name.split(">", 1)[-1]
+    for objects in reversed(getattr(_SCOPES, "stack", None) or []):
+        for key in (name, bare):
+            if key in objects:
+                return objects[key]
+    return None
 
 
 def register_serializable(package: str = "Custom", name: str | None = None):
@@ -110,6 +164,9 @@ def get_registered_object(name: str, custom_objects: dict | None = None, builtin
         bare = name.split(">", 1)[-1]
         if bare in custom_objects:
             return custom_objects[bare]
+    scoped = _in_scope(name)
+    if scoped is not None:
+        return scoped
     if name in _BY_NAME:
         return _BY_NAME[name]
     if builtins and name in builtins:

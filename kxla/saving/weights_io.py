@@ -191,8 +191,7 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
         matching weights are loaded.
     """
     path = os.fspath(filepath)
-    with open(path, "rb") as f:
-        data = f.read()
+    data = fmt.read_bytes(path)
     kind = fmt.MODEL_FORMAT if data.startswith(fmt._header_prefix(fmt.MODEL_FORMAT)) else fmt.WEIGHTS_FORMAT
     payload = fmt.unpack_file(data, kind, source=path)
     entries = decode_weight_table(fmt.field(payload, "weights", list, path), f"{path}: weights")

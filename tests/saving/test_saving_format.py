@@ -11,7 +11,7 @@ import pytest
 import kxla
 from kxla import layers
 from kxla.saving import FormatError, UnknownObjectError
-from kxla.saving import format as fmt
+from kxla.saving import files, format as fmt
 from kxla.saving.model_io import read_model_file
 
 
@@ -201,7 +201,7 @@ def test_crash_mid_write_keeps_previous_file(model_file, monkeypatch):
         f.write(data[:len(data) // 2])
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(fmt, "_write_chunks", half_then_crash)
+    monkeypatch.setattr(files, "_write_chunks", half_then_crash)
     with pytest.raises(OSError, match="disk on fire"):
         model.save(path)
     assert path.read_bytes() == before

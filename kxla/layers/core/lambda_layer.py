@@ -8,13 +8,17 @@ Saving: ``get_config`` stores the function's *name* only (its registered name
 when it was registered with ``kxla.saving.register_serializable``, else its
 ``__name__``), never its code, so loading never executes stored code.
 ``from_config`` finds the function again by that name: in ``custom_objects``,
-then among registered objects, then among the public ``kxla.ops`` functions.
+then among registered objects, then among the public op functions of
+``kxla.ops`` (``kxla.ops.relu``, ``kxla.ops.matmul`` ...) — never the op
+machinery (``defop``, ``register_function``, ``jax_call``, ``Variable``,
+``apply`` ...), so a file cannot make loading register or create anything.
 A Python ``lambda`` (name ``"<lambda>"``) cannot be found again: give the
 function a name and register it to make a Lambda layer loadable.
 """
 from __future__ import annotations
 
 import inspect
+import types
 
 import jax
 
@@ -27,11 +31,34 @@ def _function_name(fn) -> str:
     return registered_name(fn) or getattr(fn, "__name__", type(fn).__name__)
 
 
+# modules of kxla.ops that hold machinery, not op functions
+_MACHINERY = frozenset({"kxla.ops.core", "kxla.ops.tracing", "kxla.ops.jax_call", "kxla.ops.rules"})
+
+
+def op_function(name: str):
+    """The public op function ``kxla.ops.<name>``, or None when ``name`` is not one.
+
+    An op function is a plain function defined in one of kxla.ops's op modules
+    (or named as an ``OpDef``'s ``public`` function); classes, private names and
+    the op machinery never qualify.
+    """
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+        return None
+    fn = getattr(ops, name, None)
+    if not isinstance(fn, types.FunctionType):
+        return None
+    from ...ir import all_ops
+    if any(op.public in (f"kxla.ops.{name}", name) for op in all_ops().values()):
+        return fn
+    module = getattr(fn, "__module__", "") or ""
+    return fn if module.startswith("kxla.ops.") and module not in _MACHINERY else None
+
+
 def _find_function(name: str, custom_objects: dict | None):
     from ...saving.registry import get_registered_object
     fn = get_registered_object(name, custom_objects)
-    if fn is None and not name.startswith("_") and callable(getattr(ops, name, None)):
-        fn = getattr(ops, name)
+    if fn is None:
+        fn = op_function(name)
     if fn is None:
         raise ValueError(f"Lambda: cannot find the function {name!r}. Lambda layers save the function's name, "
                          "not its code: register it with @kxla.saving.register_serializable() or pass "

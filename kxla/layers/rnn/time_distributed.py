@@ -6,18 +6,22 @@ from ..layer import Layer
 
 
 def _serialize(layer) -> dict:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    """``{"class_name", "config"}`` with the class's registered name (``kxla.saving.model_io.serialize_layer``)."""
+    from ...saving.model_io import serialize_layer      # lazy: saving sits above layers
+    return serialize_layer(layer)
 
 
 def deserialize_layer(config):
-    """A layer from ``{"class_name", "config"}`` (kxla.layers names), or the layer itself."""
+    """A layer from ``{"class_name", "config"}``, or the layer itself.
+
+    The class is resolved through the saving registry (``custom_objects`` of
+    ``load_model`` / ``custom_object_scope``, registered names, built-in layers),
+    never by attribute lookup on a module.
+    """
     if isinstance(config, Layer):
         return config
-    from ... import layers
-    cls = getattr(layers, config["class_name"], None)
-    if cls is None:
-        raise ValueError(f"Unknown layer class {config['class_name']!r}")
-    return cls.from_config(dict(config["config"]))
+    from ...saving.model_io import deserialize_layer as from_entry
+    return from_entry(config, where="inner layer")
 
 
 class TimeDistributed(Layer):
