@@ -288,10 +288,25 @@ class Model(Trainer, Layer):
         return lowered_text(self, stage=stage, mode=mode, batch_size=batch_size, x=x, y=y)
 
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable}
+        """Keras 3's config: a functional model's layers with inbound nodes, else name and trainable."""
         if self._functional:
-            config["layers"] = [{"class_name": type(l).__name__, "config": l.get_config()} for l in self.layers]
-        return config
+            from ..saving.keras_config import functional_config
+            return functional_config(self)
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild from ``get_config()`` (a functional config as Keras or kxla writes it, or init arguments)."""
+        if isinstance(config, dict) and "layers" in config and "input_layers" in config:
+            from ..saving.keras_config import functional_from_config
+            return functional_from_config(cls, config, custom_objects)
+        return cls(**config)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's Keras config as JSON (``kxla.models.model_from_json`` reads it, and so does Keras)."""
+        import json
+        from ..saving.serialization_lib import serialize_keras_object
+        return json.dumps(serialize_keras_object(self), **kwargs)
 
     def __call__(self, *args, **kwargs):
         if not self.built and args and not isinstance(args[0], KerasTensor) and hasattr(args[0], "shape"):

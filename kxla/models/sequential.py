@@ -60,5 +60,11 @@ class Sequential(Model):
         return x
 
     def get_config(self):
-        return {"name": self.name, "trainable": self.trainable,
-                "layers": [{"class_name": type(l).__name__, "config": l.get_config()} for l in self._layers]}
+        """Keras 3's Sequential config (an InputLayer entry first when the input shape is known)."""
+        from ..saving.keras_config import sequential_config
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from ..saving.keras_config import sequential_from_config
+        return sequential_from_config(cls, config, custom_objects)

@@ -3,6 +3,7 @@
     model.save("model.kxla")                        # architecture, weights, optimizer, compile config
     model = kxla.models.load_model("model.kxla")    # identical predictions; fit() continues exactly
     model.save_weights("w.weights.kxla"); model.load_weights("w.weights.kxla")
+    model.save("model.keras"); model.save_weights("w.weights.h5")   # Keras 3's files (needs h5py)
     kxla.export(model, "model.stablehlo")           # serialized StableHLO, runs without kxla
 
 Files are one msgpack map (``kxla.saving.format``), written atomically and
@@ -16,8 +17,11 @@ from .files import NotARegularFileError
 from .weights_io import WeightsMismatchError, load_weights, save_weights
 from .model_io import load_model, read_model_file, save_model
 from .export import export
+from .serialization_lib import (deserialize_keras_object, get_custom_objects, register_keras_serializable,
+                                serialize_keras_object)
 
 __all__ = ["FormatError", "FORMAT_VERSION", "UnknownObjectError", "WeightsMismatchError",
            "register_serializable", "get_registered_name", "get_registered_object", "save_model",
            "load_model", "read_model_file", "save_weights", "load_weights", "export",
-           "custom_object_scope", "CustomObjectScope", "NotARegularFileError"]
+           "register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
+           "serialize_keras_object", "deserialize_keras_object", "NotARegularFileError"]

@@ -578,6 +578,9 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     Raises:
       TypeError: something in the model cannot be written as plain data (the message says what).
     """
+    if os.fspath(filepath).endswith(".keras"):          # Keras 3's archive (kxla.saving.keras_archive)
+        from .keras_archive import save_keras_archive
+        return save_keras_archive(model, filepath, overwrite, include_optimizer)
     data = fmt.pack_file(fmt.MODEL_FORMAT, model_payload(model, include_optimizer))
     fmt.write_atomic(filepath, data, overwrite=overwrite)
 
@@ -600,7 +603,7 @@ def read_model_file(filepath) -> dict:
     return payload
 
 
-def load_model(filepath, custom_objects: dict | None = None, compile: bool = True):
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True):
     """Load a model saved with ``model.save`` / ``save_model``.
 
     The model is rebuilt from its description through the name registry (no
@@ -613,6 +616,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
       custom_objects: ``{name: class or function}`` for custom layers, models,
         losses, metrics or optimizers that are not registered.
       compile: recompile from the saved compile config (when there is one).
+      safe_mode: for ``.keras`` archives: refuse a Lambda's marshalled bytecode (True, as Keras).
 
     Returns:
       The model.
@@ -622,6 +626,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
       UnknownObjectError: the file names a class or function that cannot be found (the message names it).
     """
     path = os.fspath(filepath)
+    if path.endswith(".keras"):                          # Keras 3's archive (kxla.saving.keras_archive)
+        from .keras_archive import load_keras_archive
+        return load_keras_archive(path, custom_objects, compile, safe_mode)
     payload = read_model_file(path)
     with CustomObjectScope(custom_objects):
         return _load(path, payload, custom_objects, compile)

@@ -173,6 +173,9 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
       filepath: destination, conventionally ``*.weights.kxla``.
       overwrite: when False, refuse to replace an existing file.
     """
+    if os.fspath(filepath).endswith(".h5"):             # Keras 3's HDF5 layout (kxla.saving.keras_h5)
+        from .keras_h5 import save_weights_h5
+        return save_weights_h5(model, filepath, overwrite=overwrite)
     _ensure_built(model)
     payload = {"kxla_version": _version(), "model_name": model.name, "weights": weight_table(model)}
     fmt.write_atomic(filepath, fmt.pack_file(fmt.WEIGHTS_FORMAT, payload), overwrite=overwrite)
@@ -191,6 +194,9 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
         matching weights are loaded.
     """
     path = os.fspath(filepath)
+    if path.endswith(".h5"):                             # Keras 3's HDF5 layout (kxla.saving.keras_h5)
+        from .keras_h5 import load_weights_h5
+        return load_weights_h5(model, path, skip_mismatch=skip_mismatch)
     data = fmt.read_bytes(path)
     kind = fmt.MODEL_FORMAT if data.startswith(fmt._header_prefix(fmt.MODEL_FORMAT)) else fmt.WEIGHTS_FORMAT
     payload = fmt.unpack_file(data, kind, source=path)

@@ -1,0 +1,214 @@
+"""Keras 3's ``.weights.h5`` layout, both ways (``h5py``, the optional extra ``kxla[h5]``).
+
+Keras walks a model like this: a Sequential or functional model writes its
+``layers`` container first, each layer under the snake-case name of its class
+made unique in that container (``layers/dense``, ``layers/dense_1``, nested
+models recurse), then every other attribute holding a layer or a list of
+layers, sorted by name, private (``_x``) ones last; each object writes its
+own variables as ``<path>/vars/0``, ``1``, ... (created-trainable first, then
+the others, in creation order). The optimizer writes ``optimizer/vars``:
+``iterations``, ``learning_rate``, then every slot of every trainable weight.
+kxla walks its layers the same way, so a file maps by position in the same
+tree whichever library wrote it.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .format import FormatError
+from ..utils.lookup import snake_case
+
+__all__ = ["require_h5py", "keras_variable_paths", "save_weights_h5", "load_weights_h5", "is_keras_weights_file"]
+
+
+def require_h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("Reading and writing Keras's .h5 / .keras files needs h5py: pip install 'kxla[h5]' "
+                          "(or pip install h5py)") from None
+    return h5py
+
+
+def is_keras_weights_file(filepath) -> bool:
+    name = os.fspath(filepath)
+    return name.endswith(".weights.h5") or name.endswith(".h5") and not name.endswith(".kxla")
+
+
+def _children(obj):
+    """``(attribute, child)`` pairs Keras's saver visits below a layer or model (layers and lists of layers)."""
+    from ..layers.layer import Layer
+    from ..models import Model, Sequential
+    out = []
+    if isinstance(obj, Model) and (isinstance(obj, Sequential) or obj._functional):
+        out.append(("layers", obj.layers))
+        return out
+    base = set(dir(Layer)) | set(vars(Layer(name="__probe__")).keys()) | {"_layers"}
+    if isinstance(obj, Model):
+        base |= set(dir(Model))
+    names = sorted((n for n in vars(obj) if not n.startswith("__") and n not in base),
+                   key=lambda n: f"~{n}" if n.startswith("_") else n)
+    if isinstance(obj, Model):             # a subclassed model: Keras also visits its `layers` property
+        names = sorted(names + ["layers"], key=lambda n: f"~{n}" if n.startswith("_") else n)
+    for n in names:
+        value = getattr(obj, n, None)
+        if isinstance(value, Layer) or (isinstance(value, (list, tuple, dict)) and value
+                                        and any(isinstance(v, Layer) for v in
+                                                (value.values() if isinstance(value, dict) else value))):
+            out.append((n, value))
+    return out
+
+
+def _walk(obj, path: str, seen: set, out: list):
+    from ..layers.layer import Layer
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    own = list(obj._trainable_variables) + list(obj._non_trainable_variables)
+    out.append((f"{path}/vars" if path else "vars", obj.name, own))
+    for attr, child in _children(obj):
+        child_path = f"{path}/{attr}" if path else attr
+        if isinstance(child, Layer):
+            _walk(child, child_path, seen, out)
+            continue
+        used: dict[str, int] = {}
+        for item in (child.values() if isinstance(child, dict) else child):
+            if not isinstance(item, Layer):
+                continue
+            base = snake_case(type(item).__name__)
+            if base in used:
+                used[base] += 1
+                base = f"{base}_{used[base]}"
+            else:
+                used[base] = 0
+            _walk(item, f"{child_path}/{base}", seen, out)
+
+
+def keras_variable_paths(model) -> list:
+    """``[(group path, owner name, [Variable, ...])]`` in Keras's order for ``model`` (built)."""
+    out: list = []
+    _walk(model, "", set(), out)
+    return out
+
+
+def _optimizer_arrays(model) -> list | None:
+    """The optimizer's variables in Keras's order, or None when there is no optimizer state."""
+    opt = getattr(model, "optimizer", None)
+    state = getattr(model, "_opt_state", None)
+    if opt is None or not isinstance(state, dict):
+        return None
+    arrays = [np.asarray(state.get("iterations", 0), dtype="int64"),
+              np.asarray(opt.current_learning_rate(state), dtype="float32")]
+    for var in model.trainable_weights:
+        for slot in opt.slot_names:
+            arrays.append(np.asarray(state[slot][var.ir_name]))
+    return arrays
+
+
+def save_weights_h5(model, filepath, overwrite: bool = True, include_optimizer: bool = False, h5file=None):
+    """Write ``model``'s weights in Keras's layout (to ``filepath``, or into an open h5py ``h5file``)."""
+    h5py = require_h5py()
+    path = os.fspath(filepath) if filepath is not None else None
+    if h5file is None and not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path} exists and overwrite=False")
+    _ensure_built(model)
+    f = h5file if h5file is not None else h5py.File(path, "w")
+    try:
+        for group, owner, variables in keras_variable_paths(model):
+            g = f.require_group(group)
+            g.attrs["name"] = owner
+            for i, var in enumerate(variables):
+                g.create_dataset(str(i), data=np.asarray(var.numpy()))
+        arrays = _optimizer_arrays(model) if include_optimizer else None
+        if arrays is not None:
+            g = f.require_group("optimizer/vars")
+            g.attrs["name"] = model.optimizer.name
+            for i, a in enumerate(arrays):
+                g.create_dataset(str(i), data=a)
+    finally:
+        if h5file is None:
+            f.close()
+
+
+def _ensure_built(model):
+    if getattr(model, "_input_types", None) is not None:
+        model.trace(training=False)
+    elif not model.weights:
+        raise ValueError(f"Model {model.name!r} is not built, so it has no weights yet: call "
+                         "model.build(input_shape) or run it on data first.")
+
+
+def _read_group(f, group: str, where: str) -> list:
+    if group not in f:
+        return []
+    g = f[group]
+    keys = sorted(g.keys(), key=lambda k: int(k) if k.isdigit() else -1)
+    if any(not k.isdigit() for k in keys):
+        raise FormatError(f"{where}: group {group!r} holds non-variable entries {keys}")
+    return [np.asarray(g[k]) for k in keys]
+
+
+def load_weights_h5(model, filepath, skip_mismatch: bool = False, h5file=None):
+    """Assign weights from a Keras ``.weights.h5`` file (or an open h5py file) to ``model``, by Keras's paths."""
+    h5py = require_h5py()
+    where = os.fspath(filepath) if filepath is not None else "model.weights.h5"
+    _ensure_built(model)
+    try:
+        f = h5file if h5file is not None else h5py.File(where, "r")
+    except OSError as e:
+        raise FormatError(f"{where}: not a readable HDF5 file ({e})") from None
+    try:
+        if "layers" not in f and "vars" not in f and len(f.keys()) and "model_weights" in f:
+            raise FormatError(f"{where}: a legacy Keras 2 HDF5 file; kxla reads Keras 3 .weights.h5 files")
+        assignments = []
+        for group, owner, variables in keras_variable_paths(model):
+            arrays = _read_group(f, group, where)
+            if len(arrays) != len(variables):
+                msg = (f"{where}: layer {owner!r} expects {len(variables)} variables but the file has "
+                       f"{len(arrays)} at {group!r}")
+                if skip_mismatch:
+                    continue
+                raise ValueError(msg)
+            for var, arr in zip(variables, arrays):
+                if tuple(arr.shape) != tuple(var.shape):
+                    if skip_mismatch:
+                        break
+                    raise ValueError(f"{where}: weight {var.path!r} has shape {tuple(var.shape)} but the file "
+                                     f"holds {tuple(arr.shape)} at {group!r}")
+                assignments.append((var, arr))
+        for var, arr in assignments:
+            var.assign(arr.astype(var.dtype))
+    finally:
+        if h5file is None:
+            f.close()
+
+
+def load_optimizer_h5(model, f, where: str) -> bool:
+    """Restore the optimizer state from ``optimizer/vars`` of an open file (after compile). True when done."""
+    import jax
+    import jax.numpy as jnp
+    arrays = _read_group(f, "optimizer/vars", where)
+    if not arrays or getattr(model, "optimizer", None) is None:
+        return False
+    opt = model.optimizer
+    traced = model.trace(training=True)
+    params, _, _ = model._split(traced)
+    specs = {v.ir_name: jax.ShapeDtypeStruct(v.shape, v.dtype) for v in params}
+    state = jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), jax.eval_shape(opt.init, specs))
+    trainable = model.trainable_weights
+    if len(arrays) != 2 + len(trainable) * len(opt.slot_names):
+        import warnings
+        warnings.warn(f"{where}: the optimizer state ({len(arrays)} variables) does not fit this model and "
+                      f"optimizer; the optimizer starts fresh", stacklevel=3)
+        return False
+    state["iterations"] = np.asarray(arrays[0]).astype(np.asarray(state["iterations"]).dtype)
+    i = 2
+    for var in trainable:
+        for slot in opt.slot_names:
+            state[slot][var.ir_name] = arrays[i].astype(var.dtype)
+            i += 1
+    model._opt_state = jax.tree_util.tree_map(jnp.array, state)
+    model._opt_keys = tuple(sorted(specs))
+    return True
