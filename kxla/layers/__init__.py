@@ -13,3 +13,6 @@ from .rnn import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .core.embedding import Embedding  # noqa: F401
 from .core.lambda_layer import Lambda  # noqa: F401
+from .core.relu import ReLU  # noqa: F401
+from .core.rescaling import Rescaling  # noqa: F401
+from .core.normalization_layer import Normalization  # noqa: F401
