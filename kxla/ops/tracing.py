@@ -195,6 +195,8 @@ class Variable(_TensorOps):
 
     #: bumped whenever any Variable's value is replaced: caches of device weights compare one int
     version = 0
+    #: the model's ``kxla.training.state.ModelState`` once the model has run: the value lives there
+    _store = None
 
     def __init__(self, value, name: str, path: str, kind: str = "param", trainable: bool = True,
                  initializer_name: str = "custom", regularizer=None, constraint=None):
@@ -210,11 +212,16 @@ class Variable(_TensorOps):
 
     @property
     def _value(self):
-        return self._array
+        store = self._store
+        return self._array if store is None else store.read(self)
 
     @_value.setter
     def _value(self, array):
-        self._array = array
+        store = self._store
+        if store is None:
+            self._array = array
+        else:
+            store.write(self, array)
         Variable.version += 1
 
     @property

@@ -14,7 +14,7 @@ import kxla
 from kxla import layers
 from kxla.testing import assert_max_compiles
 from kxla.training import data as data_mod
-from kxla.training import trainer as trainer_mod
+from kxla.training import plan as plan_mod
 
 
 def _mlp(seed=0, **compile_kw):
@@ -90,8 +90,8 @@ def test_execution_plan_rule(monkeypatch):
     plan = conv._execution_plan(4, conv._lowered(True)[2], 100, 0)
     assert plan.mode == "loop" and "conv2d" in plan.reason
     # on an accelerator: scan, with k lowered to fit the stacked-batch memory budget
-    monkeypatch.setattr(trainer_mod.jax, "default_backend", lambda: "gpu")
-    monkeypatch.setattr(trainer_mod, "_stacked_budget", lambda: 4 * 100 * 2)   # 4 groups of 100 B, 2 in flight
+    monkeypatch.setattr(plan_mod.jax, "default_backend", lambda: "gpu")
+    monkeypatch.setattr(plan_mod, "_stacked_budget", lambda: 4 * 100 * 2)   # 4 groups of 100 B, 2 in flight
     small = _mlp(steps_per_execution=8)
     graph = small._lowered(True)[2]
     assert small._execution_plan(4, graph, 100, 0).mode == "scan"

@@ -1,0 +1,130 @@
+"""The epoch iterator: what ``fit`` / ``evaluate`` / ``predict`` were given, as checked numpy arrays.
+
+Arrays (one, a list or a dict by input name), generators and re-iterables of
+``(x, y[, sample_weight])`` batches (one epoch drawn at a time), a
+validation split or validation data, and class weights (folded into the
+sample weights) all become ``EpochData``; ``data.Batcher`` then cuts batches.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import data as data_mod
+
+
+class EpochData(NamedTuple):
+    """One epoch of data: inputs, targets (None entries: outputs without a target), weights, rows."""
+
+    xs: list
+    ys: list | None
+    sw: np.ndarray | None
+    n: int
+
+
+class FitData(NamedTuple):
+    train: EpochData
+    val: EpochData | None
+    source: object               # a data.BatchSource for generators (next epochs), else None
+    batch_size: int
+    shuffle: bool
+
+
+class EpochIterator:
+    """Mixin of ``Trainer``: user data to ``EpochData``."""
+
+    def _prepare(self, x, y=None, sample_weight=None, need_y=False, class_weight=None) -> EpochData:
+        names = self._input_names or ["input"] if self._input_types else \
+            ([f"input_{i}" for i in range(len(x))] if isinstance(x, (list, tuple)) else ["input"])
+        xs = data_mod.flatten_inputs(x, names)
+        self._ensure_input_types_from_data(xs)
+        data_mod.check_feature_shapes(xs, self._input_types, self.name)
+        ys = self._targets(y) if y is not None else None
+        if ys is None and need_y:
+            raise ValueError("y is required to train or evaluate a model with a loss")
+        sw = None
+        if sample_weight is not None:
+            sw = np.asarray(sample_weight, dtype="float32").reshape(-1)
+        if class_weight is not None:
+            sw = _with_class_weight(ys, sw, class_weight)
+        n = data_mod.check_lengths({"x": xs, "y": [a for a in ys or [] if a is not None],
+                                    "sample_weight": [sw] if sw is not None else []})
+        return EpochData(xs, ys, sw, n)
+
+    def _targets(self, y) -> list:
+        names = self._output_names()
+        if isinstance(y, dict):
+            return [data_mod._as_array(y[n], f"y[{n!r}]") if n in y else None for n in names]
+        if isinstance(y, (list, tuple)) and len(names) > 1:
+            if len(y) != len(names):
+                raise ValueError(f"The model has {len(names)} outputs but y holds {len(y)} arrays")
+            return [data_mod._as_array(a, f"y[{i}]") for i, a in enumerate(y)]
+        return [data_mod._as_array(y, "y")]
+
+    def _fit_data(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
+                  validation_split, validation_data, validation_steps) -> FitData:
+        source = data_mod.BatchSource(x, steps_per_epoch) if data_mod.is_batch_iterable(x) else None
+        if source is not None:
+            if y is not None or sample_weight is not None:
+                raise ValueError("When x is a generator of (x, y[, sample_weight]) batches, y and "
+                                 "sample_weight must be None")
+            drawn = source.epoch()
+            if drawn is None:
+                raise ValueError("fit() received a generator that yielded no batches")
+            x, y, sample_weight = drawn
+            batch_size, shuffle = source.batch_size, False
+        elif steps_per_epoch is not None:
+            raise ValueError("steps_per_epoch is only meaningful for generators, which this fit() call "
+                             "did not receive; pass arrays and batch_size")
+        train = self._prepare(x, y, sample_weight, need_y=self._loss_spec is not None, class_weight=class_weight)
+        train, val = self._validation(train, validation_split, validation_data, validation_steps)
+        if train.n == 0:
+            raise ValueError("fit() received no samples")
+        return FitData(train, val, source, batch_size or 32, shuffle)
+
+    def _validation(self, train: EpochData, split, data, steps):
+        if data is not None and data_mod.is_batch_iterable(data):
+            data = data_mod.BatchSource(data, steps).epoch()
+            if data is None:
+                raise ValueError("validation_data is a generator that yielded no batches")
+            data = tuple(v for v in data if v is not None)
+        if data is None and split:
+            if not 0 < split < 1:
+                raise ValueError(f"validation_split must be in (0, 1), got {split}")
+            cut = int(train.n * (1 - split))
+            xs, ys, sw, _ = train
+            val = EpochData([a[cut:] for a in xs], [a[cut:] if a is not None else None for a in ys] if ys else None,
+                            sw[cut:] if sw is not None else None, train.n - cut)
+            return EpochData([a[:cut] for a in xs], [a[:cut] if a is not None else None for a in ys] if ys else None,
+                             sw[:cut] if sw is not None else None, cut), val
+        if data is None:
+            return train, None
+        if len(data) not in (2, 3):
+            raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)")
+        vx, vy, vsw = data if len(data) == 3 else (*data, None)
+        return train, self._prepare(vx, vy, vsw, need_y=True)
+
+    def _next_epoch(self, source, class_weight) -> EpochData | None:
+        """The next epoch drawn from a generator, or None when it ran out."""
+        drawn = source.epoch()
+        if drawn is None:
+            return None
+        return self._prepare(*drawn, need_y=self._loss_spec is not None, class_weight=class_weight)
+
+    def _generator_arrays(self, x, steps, what: str):
+        """``(x, y, sample_weight)`` of every batch a generator yields, and its batch size."""
+        source = data_mod.BatchSource(x, steps)
+        drawn = source.epoch()
+        if drawn is None:
+            raise ValueError(f"{what}() received a generator that yielded no batches")
+        return drawn, source.batch_size
+
+
+def _with_class_weight(ys, sw, class_weight):
+    if ys is None or len(ys) != 1:
+        raise ValueError("class_weight is only supported for models with a single output")
+    labels = ys[0]
+    labels = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(-1)
+    cw = np.array([class_weight.get(int(c), 1.0) for c in labels], dtype="float32")
+    return cw if sw is None else sw * cw

@@ -1,0 +1,338 @@
+"""The training loop: ``fit`` runs the builder's train step over the epoch iterator's batches.
+
+Per batch Python slices the next batch and dispatches the step; the step's
+outputs are committed to the model's ``ModelState`` (three dict swaps), so
+the default configuration — the progress bar, a ``ModelCheckpoint`` — costs
+no write-back. Callbacks are called in Keras's order with Keras's logs
+(``on_train_batch_begin/end`` around every step, or every ``k`` steps with
+``steps_per_execution=k``; validation runs ``on_test_begin/batch/end``
+before ``on_epoch_end``). Batch logs are fetched from the device only when a
+callback reads them. On accelerators a background thread prepares the next
+batches (``data.Prefetcher``); on CPU they are prepared inline.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+
+from ..ir import get_op
+from ..utils.random import next_seed, numpy_rng
+from . import compile_stats as _compile_stats_mod
+from . import data as data_mod
+from . import plan as plan_mod
+from .state import interrupt_guard, raise_pending
+from .step_builder import current_distribution, step_key
+
+PREFETCH_DEPTH = 2                 # batches prepared ahead of the running step on accelerators
+
+
+class LazyLogs(dict):
+    """A logs dict that fetches metric values from the device only when a callback reads it."""
+
+    def __init__(self, fetch):
+        super().__init__()
+        self._fetch = fetch
+
+    def _fill(self):
+        if self._fetch is not None:
+            fetch, self._fetch = self._fetch, None
+            self.update(fetch())
+
+    def __getitem__(self, k):
+        self._fill()
+        return super().__getitem__(k)
+
+    def __iter__(self):
+        self._fill()
+        return super().__iter__()
+
+    def __len__(self):
+        self._fill()
+        return super().__len__()
+
+    def __contains__(self, k):
+        self._fill()
+        return super().__contains__(k)
+
+    def get(self, k, default=None):
+        self._fill()
+        return super().get(k, default)
+
+    def items(self):
+        self._fill()
+        return super().items()
+
+    def keys(self):
+        self._fill()
+        return super().keys()
+
+    def values(self):
+        self._fill()
+        return super().values()
+
+    def copy(self):
+        self._fill()
+        return dict(self)
+
+
+@dataclass
+class FitRun:
+    """What one ``fit`` call holds across epochs."""
+
+    dist: object
+    traced: object
+    batcher: data_mod.Batcher
+    coupled: bool                 # the step couples a batch's samples (batch statistics): never pad
+    plan: plan_mod.ExecutionPlan
+    depth: int                    # prefetch depth (0: inline)
+    rng_key: object
+    fixed_step: object            # a device scalar step index for graphs without random ops, else None
+    train_1: object
+    train_k: object
+    steps: int
+    step_count: int = 0
+
+
+class Loop:
+    """Mixin of ``Trainer``: ``fit``."""
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Train for ``epochs`` epochs (Keras 3 signature); returns a ``History``."""
+        from ..callbacks import History
+        self._require_compiled("fit")
+        data = self._fit_data(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
+                              validation_split, validation_data, validation_steps)
+        verbose = 1 if verbose == "auto" else int(verbose)
+        steps = data_mod.num_batches(data.train.n, data.batch_size)
+        history = History()
+        cblist = self._callback_list(callbacks, verbose, {"epochs": epochs, "steps": steps, "verbose": verbose},
+                                     extra=[history])
+        run = self._fit_run(data.train, data.batch_size, steps)
+        store = self._model_state
+        stats_before = self._stats.as_dict()
+        self.stop_training = False
+        logs, train = {}, data.train
+        with interrupt_guard(store):
+            cblist.on_train_begin({})
+            for epoch in range(initial_epoch, epochs):
+                if data.source is not None and epoch > initial_epoch:
+                    train = self._next_epoch(data.source, class_weight)
+                    if train is None:
+                        _warn_ran_out()
+                        break
+                    run.batcher = self._batcher(train, data.batch_size, run.dist)
+                cblist.on_epoch_begin(epoch, {})
+                ms = self._train_epoch(run, cblist, train.n, data.batch_size, data.shuffle)
+                logs = self._metric_fns().result(ms)
+                if data.val is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._evaluate_arrays(data.val, validation_batch_size or data.batch_size, cblist)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cblist.on_epoch_end(epoch, logs)
+                if verbose and epoch == initial_epoch:
+                    self._print_compile_summary(stats_before, run.plan)
+                if self.stop_training:
+                    break
+        cblist.on_train_end(logs)
+        return history
+
+    def _callback_list(self, callbacks, verbose, params, extra=(), mode="train"):
+        from ..callbacks import CallbackList, ProgbarLogger
+        cbs = list(callbacks or [])
+        if verbose:
+            bar = ProgbarLogger(verbose)
+            bar._mode = mode
+            cbs.append(bar)
+        return CallbackList(cbs + list(extra), self, params)
+
+    def _fit_run(self, train, batch_size, steps) -> FitRun:
+        dist = current_distribution()
+        traced, _, graph = self._lowered(True)
+        coupled = bool(traced.graph.updates) or self._custom_train_step()
+        batcher = self._batcher(train, batch_size, dist)
+        if coupled and batcher.rows != batch_size:
+            raise ValueError(f"batch_size={batch_size} does not split over the {dist.num_model_replicas} "
+                             "data-parallel devices, and this model's training step uses batch statistics (it "
+                             "updates state, e.g. BatchNormalization), so kxla cannot pad it; use a batch size "
+                             f"divisible by {dist.num_model_replicas}")
+        depth = self._prefetch_depth()
+        plan = self._execution_plan(self.steps_per_execution, graph, batcher.bytes_per_batch(), depth)
+        self.execution_plan = plan
+        random = any(get_op(node.op).effect == "random" for node in graph.nodes)
+        fixed = None if random else jax.device_put(np.int32(0), dist.replicated() if dist else None)
+        self._bind_training_state(traced, dist)
+        train_1 = self._train_fn(1)
+        train_k = self._train_fn(plan.k) if plan.mode == "scan" else train_1
+        return FitRun(dist, traced, batcher, coupled, plan, depth, step_key(next_seed()), fixed, train_1, train_k, steps)
+
+    def _execution_plan(self, k: int, graph, batch_bytes: int, prefetch: int) -> plan_mod.ExecutionPlan:
+        """``plan.execution_plan`` for this model's ``compile(execution=...)``."""
+        return plan_mod.execution_plan(self._execution, k, graph, batch_bytes, prefetch)
+
+    def _batcher(self, data, batch_size, dist):
+        shards = dist.num_model_replicas if dist is not None else 1
+        return data_mod.Batcher(data.xs, data.ys, data.sw, data_mod.padded_rows(batch_size, shards),
+                                put=self._mask_put(dist))
+
+    def _train_epoch(self, run: FitRun, cblist, n: int, batch_size: int, shuffle: bool):
+        """One epoch of steps; returns the metric state."""
+        self._weights(run.traced, run.dist)       # validation or a callback may have rebound the state
+        ms = self._metric_fns().init()
+        order = numpy_rng().permutation(n) if shuffle else None
+        batches = list(data_mod.batch_slices(n, batch_size, order))
+        listens = cblist.wants("on_train_batch_begin") or cblist.wants("on_train_batch_end")
+        if run.plan.mode != "scan" and run.depth == 0 and not listens:
+            return self._tight_epoch(run, batches, ms)
+        units = plan_mod.units(batches, run.plan.k, run.plan.mode == "scan", run.coupled, batch_size, n)
+        feed = data_mod.Prefetcher(units, lambda u: self._produce(run, u), run.depth) if run.depth > 0 else \
+            ((u, self._produce(run, u)) for u in units)
+        try:
+            return self._callback_epoch(run, cblist, feed, ms)
+        finally:
+            if run.depth > 0:
+                feed.close()
+
+    def _tight_epoch(self, run: FitRun, batches, ms):
+        """The common case, kept tight: one dispatch per batch and nothing else per step."""
+        store, lock, fn, dist = self._model_state, self._model_state.lock, run.train_1, run.dist
+        lr, single, pad, key, fixed = self._lr_arg(dist), run.batcher.single, not run.coupled, run.rng_key, \
+            run.fixed_step
+        scaled = store.loss_scale is not None
+        with self._stats.collect("train"):
+            for idx in batches:
+                args = single(idx, pad)
+                if dist is not None:
+                    args = self._place(args, dist)
+                step0 = np.int32(run.step_count) if fixed is None else fixed
+                with lock:
+                    store.busy = True
+                    if scaled:
+                        p, st, opt, ms, store.loss_scale = fn(store.trainable, store.frozen, store.state,
+                                                              store.optimizer, ms, *args, key, step0, lr,
+                                                              store.loss_scale)
+                    else:
+                        p, st, opt, ms = fn(store.trainable, store.frozen, store.state, store.optimizer, ms,
+                                            *args, key, step0, lr)
+                    store.commit(p, st, opt)
+                    store.busy = False
+                raise_pending()
+                run.step_count += 1
+                if self.stop_training:
+                    break
+        return ms
+
+    def _callback_epoch(self, run: FitRun, cblist, feed, ms):
+        """Steps with batch callbacks (or scanned groups, or prefetched batches)."""
+        want_begin, want_end = cblist.wants("on_train_batch_begin"), cblist.wants("on_train_batch_end")
+        result, b, since, start, k = self._metric_fns().result, 0, 0, 0, run.plan.k
+        for (kind, group), args in feed:
+            if since == 0:
+                start = b
+                if want_begin:
+                    cblist.on_train_batch_begin(b, {})
+            ms = self._dispatch(run.train_k if kind == "scan" else run.train_1, run, args, ms)
+            run.step_count += len(group)
+            b += len(group)
+            since += len(group)
+            if since >= k or b >= run.steps:
+                since = 0
+                if want_end:         # Keras's index: the group's last step, as if the group were full
+                    cblist.on_train_batch_end(start + k - 1, LazyLogs(lambda ms=ms: result(ms)))
+            if self.stop_training:
+                break
+        return ms
+
+    def _dispatch(self, fn, run: FitRun, args, ms):
+        """One train-step dispatch, committed to the model state (SIGINT waits for the commit)."""
+        store = self._model_state
+        lr = self._lr_arg(run.dist)
+        step0 = np.int32(run.step_count) if run.fixed_step is None else run.fixed_step
+        with self._stats.collect("train"), store.lock:
+            store.busy = True
+            out = fn(store.trainable, store.frozen, store.state, store.optimizer, ms, *args, run.rng_key, step0, lr,
+                     *(() if store.loss_scale is None else (store.loss_scale,)))
+            if store.loss_scale is not None:
+                store.loss_scale = out[4]
+            store.commit(out[0], out[1], out[2])
+            store.busy = False
+        raise_pending()
+        return out[3]
+
+    def _produce(self, run: FitRun, unit):
+        kind, group = unit
+        args = run.batcher.stacked(group, run.plan.k) if kind == "scan" else \
+            run.batcher.single(group[0], pad=not run.coupled)
+        return self._place(args, run.dist, stacked=kind == "scan", threaded=run.depth > 0)
+
+    def _lr_arg(self, dist=None):
+        """The learning rate argument: a device scalar, put again only when the rate changes."""
+        lr = self.optimizer.learning_rate
+        lr = float(lr) if isinstance(lr, (int, float)) else 0.0
+        cached = self._cache.lr
+        if cached is None or cached[0] != lr or cached[1] is not dist:
+            cached = self._cache.lr = (lr, dist, jax.device_put(np.float32(lr),
+                                                               dist.replicated() if dist is not None else None))
+        return cached[2]
+
+    @staticmethod
+    def _mask_put(dist):
+        if dist is None:
+            return jax.device_put
+        if jax.process_count() > 1:
+            return lambda a: jax.make_array_from_process_local_data(dist.batch_sharding(a.ndim, a.ndim == 2), a)
+        return lambda a: jax.device_put(a, dist.batch_sharding(a.ndim, stacked=a.ndim == 2))
+
+    def _prefetch_depth(self) -> int:
+        """Batches prepared ahead on the background thread (0: prepare them inline).
+
+        "auto": ``PREFETCH_DEPTH`` on accelerators, where the thread overlaps the
+        host-to-device copy with the running step; inline on CPU, where the "device"
+        is the same cores: XLA:CPU's own thread pool already uses them, and a
+        Python producer thread only competes for them and the GIL (measured on 2
+        cores: 1.2x-2.2x slower steps on mlp_small, mlp and cnn; benchmarks/README.md).
+        """
+        if self._prefetch == "auto":
+            return 0 if jax.default_backend() == "cpu" else PREFETCH_DEPTH
+        return max(0, int(self._prefetch or 0))
+
+    def _place(self, args, dist, stacked: bool = False, threaded: bool = False):
+        """Put a step's batch arrays on the device(s): sharded over the batch axis with a distribution.
+
+        Without a distribution and without the prefetch thread, numpy arrays go to the step as
+        they are (the jitted call transfers them). Arrays already on the device (the mask of a
+        full batch, placed once) are left where they are.
+        """
+        if dist is None:
+            return jax.device_put(args) if threaded else args
+        if jax.process_count() > 1:        # each process holds its own slice of the global batch
+            return jax.tree_util.tree_map(
+                lambda a: a if isinstance(a, jax.Array) else
+                jax.make_array_from_process_local_data(dist.batch_sharding(a.ndim, stacked), a), args)
+        shardings = jax.tree_util.tree_map(lambda a: dist.batch_sharding(a.ndim, stacked), args)
+        return jax.device_put(args, shardings)
+
+    def _print_compile_summary(self, before: dict, plan) -> None:
+        after = self._stats.as_dict()
+        lines = []
+        for mode in ("train", "evaluate"):
+            d = after.get(mode)
+            if d is None:
+                continue
+            prev = before.get(mode, {})
+            delta = {k_: v - prev.get(k_, 0) for k_, v in d.items()}
+            if delta["traces"] or delta["compiles"] or delta["cache_hits"] or delta["cache_misses"]:
+                lines.append(_compile_stats_mod.format_line(mode, delta))
+        if lines and plan.k > 1:
+            lines.append(f"steps_per_execution={self.steps_per_execution}: {plan.mode} of {plan.k} ({plan.reason})")
+        for line in lines:
+            print(line, flush=True)
+
+
+def _warn_ran_out():
+    import warnings
+    warnings.warn("Your input ran out of data; interrupting training. Make sure the generator can yield "
+                  "steps_per_epoch * epochs batches.")

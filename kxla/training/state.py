@@ -1,0 +1,255 @@
+"""The model-owned training state, and the SIGINT guard that keeps it whole.
+
+``ModelState`` holds every array a step reads and writes: the trainable
+parameters, the frozen parameters, the non-trainable state (BatchNorm
+statistics) — all by IR name — plus the optimizer state, the dynamic loss
+scale and a version counter. Once a model has run, its ``Variable``s *view*
+this store (``Variable._value`` reads and writes through it), so a step only
+swaps three dicts (``commit``): nothing is written back per batch, and
+``get_weights``, ``save`` or a callback always see the state as of the last
+completed step.
+
+Concurrency: ``lock`` is held while a step is dispatched and committed and
+while predict reads the weights and dispatches its program. A jitted step
+donates its inputs; a reader that dispatched before the donation keeps its
+buffers alive (XLA orders the donation after pending reads), so predict in
+another thread always sees a consistent, whole state.
+
+Interrupts: ``interrupt_guard()`` (fit, train_on_batch) defers a SIGINT that
+arrives while a step is in flight (``state.busy``) to just after its commit:
+Ctrl-C never leaves the store holding donated (deleted) buffers.
+"""
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+
+import jax
+import numpy as np
+
+_PARTS = ("trainable", "frozen", "state")
+
+
+class ModelState:
+    """Arrays of one model by IR name, split as the current training graph splits them."""
+
+    def __init__(self):
+        self.trainable: dict = {}
+        self.frozen: dict = {}
+        self.state: dict = {}
+        self.optimizer = None            # the optimizer's state dict (``Optimizer.init``)
+        self.opt_keys = None             # sorted trainable names the optimizer state was built for
+        self.loss_scale = None           # {"scale", "good_steps"} under mixed_float16
+        self.version = 0                 # bumped on every commit and write
+        self.lock = threading.RLock()
+        self.busy = False                # a donating step is in flight (see interrupt_guard)
+        self._where: dict = {}           # ir_name -> part name
+        self._bound: dict = {}           # ir_name -> Variable viewing this store
+
+    # -- Variables view the store --------------------------------------------------------
+    def read(self, var):
+        return getattr(self, self._where[var.ir_name])[var.ir_name]
+
+    def write(self, var, value):
+        """A Variable assigned from outside a step: placed like the array it replaces (a copy)."""
+        name = var.ir_name
+        part = getattr(self, self._where[name])
+        old = part.get(name)
+        sharding = getattr(old, "sharding", None)
+        with self.lock:
+            part[name] = jax.device_put(np.asarray(value) if not isinstance(value, jax.Array) else value,
+                                        sharding, may_alias=False)
+            self.version += 1
+
+    def bind(self, split, dist=None):
+        """Own the arrays of ``split = (trainable, frozen, state)`` Variable lists.
+
+        A Variable not yet viewing the store is copied onto the device (never aliasing user
+        data, which a donated step would delete); one whose placement differs from the
+        distribution's is placed again. Variables no longer in the graph stop viewing.
+        """
+        with self.lock:
+            names = {v.ir_name for group in split for v in group}
+            for name, var in list(self._bound.items()):
+                if name not in names:
+                    self._unbind(var)
+            new = ({}, {}, {})
+            for part, group, target in zip(_PARTS, split, new):
+                for var in group:
+                    target[var.ir_name] = self._owned(var, dist)
+            self.trainable, self.frozen, self.state = new
+            for part, group in zip(_PARTS, split):
+                for var in group:
+                    self._where[var.ir_name] = part
+                    self._bound[var.ir_name] = var
+                    var._store = self
+            self.version += 1
+
+    def _owned(self, var, dist):
+        sharding = dist.variable_sharding(var) if dist is not None else None
+        if var._store is self:
+            cur = self.read(var)
+            if sharding is None or cur.sharding == sharding:
+                return cur
+            return jax.device_put(cur, sharding)
+        return jax.device_put(var._array, sharding, may_alias=False)
+
+    def _unbind(self, var):
+        value = self.read(var)
+        var._store = None
+        var._array = value
+        self._bound.pop(var.ir_name, None)
+        self._where.pop(var.ir_name, None)
+
+    def release(self):
+        """Every Variable keeps its current value and stops viewing the store."""
+        with self.lock:
+            for var in list(self._bound.values()):
+                self._unbind(var)
+            self.trainable, self.frozen, self.state = {}, {}, {}
+            self.version += 1
+
+    # -- steps -------------------------------------------------------------------------------
+    def commit(self, trainable, state, optimizer):
+        """The outputs of a completed step become the model's state."""
+        self.trainable = trainable
+        self.state = state
+        self.optimizer = optimizer
+        self.version += 1
+
+    def inference(self):
+        """``(params, state)`` dicts for the inference graph (all params, trainable or not)."""
+        return {**self.trainable, **self.frozen}, self.state
+
+
+_guard_lock = threading.Lock()
+_guard = {"depth": 0, "previous": None, "pending": None, "stores": []}
+
+
+def _handler(signum, frame):
+    if any(s.busy for s in _guard["stores"]):
+        _guard["pending"] = (signum, frame)            # raised right after the step's commit
+        return
+    _deliver(signum, frame)
+
+
+def _deliver(signum, frame):
+    previous = _guard["previous"]
+    if callable(previous) and previous is not _handler:
+        previous(signum, frame)
+    else:
+        raise KeyboardInterrupt
+
+
+def raise_pending():
+    """Deliver a SIGINT deferred while a step ran (call right after ``commit``)."""
+    pending = _guard["pending"]
+    if pending is not None:
+        _guard["pending"] = None
+        _deliver(*pending)
+
+
+@contextlib.contextmanager
+def interrupt_guard(store: ModelState):
+    """Defer SIGINT while ``store.busy`` (main thread only; nests)."""
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        with _guard_lock:
+            if _guard["depth"] == 0:
+                _guard["previous"] = signal.getsignal(signal.SIGINT)
+                signal.signal(signal.SIGINT, _handler)
+            _guard["depth"] += 1
+            _guard["stores"].append(store)
+    try:
+        yield
+    finally:
+        store.busy = False
+        if main:
+            with _guard_lock:
+                _guard["stores"].remove(store)
+                _guard["depth"] -= 1
+                if _guard["depth"] == 0:
+                    previous = _guard["previous"]
+                    signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+                    _guard["previous"] = None
+            if _guard["depth"] == 0:
+                raise_pending()
+
+
+class StateOwner:
+    """Mixin of ``Trainer``: the model's ``ModelState`` bound to its Variables, optimizer state included."""
+
+    @property
+    def _opt_state(self):
+        return self._model_state.optimizer
+
+    @_opt_state.setter
+    def _opt_state(self, value):
+        self._model_state.optimizer = value
+
+    @property
+    def _opt_keys(self):
+        return self._model_state.opt_keys
+
+    @_opt_keys.setter
+    def _opt_keys(self, value):
+        self._model_state.opt_keys = value
+
+    @property
+    def loss_scale(self):
+        """The current dynamic loss scale (``mixed_float16``), or None."""
+        ls = self._model_state.loss_scale
+        return None if ls is None else float(ls["scale"])
+
+    def _weights(self, traced, dist=None):
+        """``(trainable, frozen, state)`` dicts of device arrays for a traced graph, owned by the store."""
+        store = self._model_state
+        store.bind(self._split(traced), dist)
+        return store.trainable, store.frozen, store.state
+
+    def _device_arrays(self, variables, dist=None) -> dict:
+        """Device arrays by IR name of ``variables`` (all of one traced graph)."""
+        p, fz, st = self._weights(self.trace(False), dist)
+        arrays = {**p, **fz, **st}
+        return {v.ir_name: arrays[v.ir_name] for v in variables}
+
+    def _bind_training_state(self, traced, dist):
+        """Weights, optimizer state and loss scale of the training graph, placed for ``dist``."""
+        from .step_builder import opt_shardings
+        p, _, _ = self._weights(traced, dist)
+        store = self._model_state
+        keys = tuple(sorted(p))
+        if store.optimizer is None or store.opt_keys != keys:
+            init = self._cache.opt_init.get(keys)
+            if init is None:                                   # one program, not one per slot shape
+                init = self._cache.opt_init[keys] = jax.jit(self.optimizer.init)
+            store.optimizer, store.opt_keys = init(p), keys
+        if dist is not None:
+            p_sh = {k: a.sharding for k, a in p.items()}
+            store.optimizer = jax.device_put(store.optimizer, opt_shardings(store.optimizer, p_sh,
+                                                                           dist.replicated()))
+        if self._loss_scaling() and store.loss_scale is None:
+            from .step_builder import LOSS_SCALE_INITIAL
+            store.loss_scale = {"scale": jax.numpy.asarray(LOSS_SCALE_INITIAL, "float32"),
+                                "good_steps": jax.numpy.zeros((), "int32")}
+        if dist is not None and store.loss_scale is not None:
+            store.loss_scale = jax.device_put(store.loss_scale, dist.replicated())
+
+    def _inference_weights(self, dist=None):
+        """``(traced, p, st)`` for evaluate/predict, rebuilt only when the state or a Variable changed.
+
+        Call it holding ``self._model_state.lock`` when the arrays are dispatched right after
+        (another thread's train step may donate them).
+        """
+        from ..ops.tracing import Variable
+        store = self._model_state
+        key = (store.version, Variable.version)
+        cached = self._cache.inference
+        if cached is not None and cached[0] == key and cached[1] is dist:
+            return cached[2:]
+        traced = self._lowered(False).traced
+        self._weights(traced, dist)
+        p, st = store.inference()
+        self._cache.inference = ((store.version, Variable.version), dist, traced, p, st)
+        return traced, p, st
