@@ -16,3 +16,7 @@ from .core.lambda_layer import Lambda  # noqa: F401
 from .core.relu import ReLU  # noqa: F401
 from .core.rescaling import Rescaling  # noqa: F401
 from .core.normalization_layer import Normalization  # noqa: F401
+from .activations import *  # noqa: F401,F403
+from .core.identity import Identity, Masking  # noqa: F401
+from .core.einsum_dense import EinsumDense  # noqa: F401
+from .aliases import *  # noqa: F401,F403

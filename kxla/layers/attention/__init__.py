@@ -2,3 +2,5 @@
 from .multi_head_attention import MultiHeadAttention
 
 __all__ = ["MultiHeadAttention"]
+from .attention import AdditiveAttention, Attention  # noqa: E402
+__all__ += ["AdditiveAttention", "Attention"]

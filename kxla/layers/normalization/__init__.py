@@ -4,3 +4,6 @@ from .batch_normalization import BatchNormalization
 __all__ = ["BatchNormalization"]
 from .layer_normalization import LayerNormalization  # noqa: E402
 __all__ += ["LayerNormalization"]
+from .unit_rms_normalization import RMSNormalization, UnitNormalization  # noqa: E402
+from .group_normalization import GroupNormalization  # noqa: E402
+__all__ += ["RMSNormalization", "UnitNormalization", "GroupNormalization"]

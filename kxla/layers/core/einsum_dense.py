@@ -1,0 +1,135 @@
+"""EinsumDense (Keras 3): ``activation(einsum(equation, inputs, kernel) + bias)``.
+
+Weight shapes come from the equation as Keras derives them: each kernel
+letter takes its size from the output shape (``output_shape``, the batch dim
+excluded) or else from the input; ``bias_axes`` picks the output letters the
+bias spans (broadcast over the rest).
+"""
+from __future__ import annotations
+
+import re
+
+from ... import activations, constraints, initializers, ops, regularizers
+from ..layer import InputSpec, Layer
+
+
+def _split(equation: str):
+    eq = re.sub(r"\.\.\.", "0", equation)
+    for pattern, left in (("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)$", False),
+                          ("0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)$", True),
+                          ("([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0$", False)):
+        m = re.match(pattern, eq)
+        if m:
+            return m.group(1), m.group(2), m.group(3), left
+    raise ValueError(f"Invalid einsum equation '{equation}'. Equations must be in the form "
+                     "[X],[Y]->[Z], ...[X],[Y]->...[Z], or [X]...,[Y]->[Z]....")
+
+
+def analyze_einsum(equation, bias_axes, input_shape, output_shape):
+    """(kernel_shape, bias_shape or None, full output shape) for ``equation`` on ``input_shape``."""
+    in_spec, w_spec, out_spec, left = _split(equation)
+    elided = len(input_shape) - len(in_spec)
+    out_shape = [output_shape] if isinstance(output_shape, int) else list(output_shape)
+    out_shape.insert(0, input_shape[0])
+    if elided > 0 and left:
+        for i in range(1, elided):
+            out_shape.insert(1, input_shape[i])
+    elif elided > 0:
+        out_shape.extend(input_shape[len(input_shape) - elided:])
+    if left:
+        in_map = {d: i + elided - len(input_shape) for i, d in enumerate(in_spec)}
+        out_map = {d: i + elided for i, d in enumerate(out_spec)}
+    else:
+        in_map = {d: i for i, d in enumerate(in_spec)}
+        out_map = {d: i for i, d in enumerate(out_spec)}
+    for d in in_spec:
+        if d in out_map and out_shape[out_map[d]] is not None and out_shape[out_map[d]] != input_shape[in_map[d]]:
+            raise ValueError(f"Input shape and output shape do not match at shared dimension '{d}'. Input shape "
+                             f"is {input_shape[in_map[d]]}, and output shape is {out_shape[out_map[d]]}.")
+    for d in out_spec:
+        if d not in in_spec and d not in w_spec:
+            raise ValueError(f"Dimension '{d}' was specified in the output '{out_spec}' but has no corresponding "
+                             f"dim in the input spec '{in_spec}' or weight spec '{out_spec}'")
+    kernel = []
+    for d in w_spec:
+        if d in out_map:
+            kernel.append(out_shape[out_map[d]])
+        elif d in in_map:
+            kernel.append(input_shape[in_map[d]])
+        else:
+            raise ValueError(f"Weight dimension '{d}' did not have a match in either the input spec '{in_spec}' "
+                             f"or the output spec '{out_spec}'. For this layer, the weight must be fully specified.")
+    bias = None
+    if bias_axes is not None:
+        offset = elided if left else 0
+        sizes = {c: out_shape[i + offset] for i, c in enumerate(out_spec)}
+        for c in bias_axes:
+            if c not in out_spec:
+                raise ValueError(f"Bias dimension '{c}' was requested, but is not part of the output spec "
+                                 f"'{out_spec}'")
+        first = min(out_spec.find(c) for c in bias_axes)
+        bias = [sizes[c] if c in bias_axes else 1 for c in out_spec[first:]]
+        if not left:
+            bias += [1] * max(elided, 0)
+    return kernel, bias, out_shape
+
+
+class EinsumDense(Layer):
+    """A dense layer of any rank, written as an einsum (``keras.layers.EinsumDense``).
+
+    ``lora_rank`` and quantization are not supported (a clear error).
+    """
+
+    def __init__(self, equation, output_shape, activation=None, bias_axes=None,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
+                 lora_alpha=None, gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
+        super().__init__(**kwargs)
+        if lora_rank or quantization_config is not None or gptq_unpacked_column_size:
+            raise NotImplementedError("kxla's EinsumDense does not support LoRA or quantization "
+                                      "(lora_rank, quantization_config, gptq_unpacked_column_size)")
+        self.equation = equation
+        self.partial_output_shape = (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
+        self.bias_axes = bias_axes
+        self.activation = activations.get(activation)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.lora_rank, self.lora_alpha = None, None
+        _split(equation)
+
+    def build(self, input_shape):
+        kernel, bias, self.full_output_shape = analyze_einsum(self.equation, self.bias_axes, tuple(input_shape),
+                                                              self.partial_output_shape)
+        self.input_spec = InputSpec(ndim=len(input_shape))
+        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight(name="bias", shape=tuple(bias), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if bias is not None else None
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = ops.einsum(self.equation, inputs, self.kernel)
+        if self.bias is not None:
+            x = x + self.bias
+        return self.activation(x)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(analyze_einsum(self.equation, self.bias_axes, tuple(input_shape),
+                                    self.partial_output_shape)[2])
+
+    def get_config(self):
+        return {**super().get_config(), "output_shape": self.partial_output_shape, "equation": self.equation,
+                "activation": activations.serialize(self.activation), "bias_axes": self.bias_axes,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "quantization_config": None}
