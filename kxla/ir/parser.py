@@ -1,7 +1,12 @@
 """Reads IR text (as written by ``kxla.ir.printer``) back into a ``Graph``.
 
-``str(parse(str(g))) == str(g)`` for every graph. Syntax errors raise
-``IRSyntaxError`` with the line and column. The parser does not consult the op
+``str(parse(str(g))) == str(g)`` for every graph. Every failure to parse —
+bad syntax, a bad string escape, a raw newline inside a string, an integer
+out of range, attribute lists nested deeper than ``MAX_NESTING`` — raises
+``ParseError`` (also named ``IRSyntaxError``) with the line and column; never
+a ``JSONDecodeError``, ``ValueError`` of another kind or ``RecursionError``.
+Each parsed node records where it was written (``node.meta["loc"] = (line,
+column)``) so the verifier can point there. The parser does not consult the op
 registry; ``graph.verify()`` does.
 """
 from __future__ import annotations
@@ -13,8 +18,20 @@ from .graph import Graph, Node, Value
 from .types import DTYPE_LONG, TensorType
 
 
-class IRSyntaxError(ValueError):
-    """IR text that does not follow the grammar."""
+MAX_NESTING = 32            # attribute lists inside attribute lists
+MAX_INT = 2 ** 64          # attribute integers: |value| < MAX_INT (int64 and uint64 fit)
+MAX_DIM = 2 ** 63 - 1      # a tensor dimension
+
+
+class ParseError(ValueError):
+    """IR text that cannot be parsed; ``line`` and ``column`` say where (both 1-based)."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
+IRSyntaxError = ParseError      # the earlier name
 
 
 _TOKEN = re.compile(r"""
@@ -23,7 +40,7 @@ _TOKEN = re.compile(r"""
   | (?P<comment>//[^\n]*)
   | (?P<value>%[\w.\-/$]+)
   | (?P<symbol>@[\w.\-/$]+)
-  | (?P<string>"(?:[^"\\]|\\.)*")
+  | (?P<string>"(?:[^"\\\n]|\\.)*")
   | (?P<number>-?(?:inf|nan|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)(?![\w]))
   | (?P<ident>[A-Za-z_][\w.]*)
   | (?P<punct>[(){}\[\],:=?])
@@ -36,7 +53,10 @@ def _tokenize(text: str):
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m:
-            raise IRSyntaxError(f"line {line}, column {pos - col0 + 1}: unexpected character {text[pos]!r}")
+            column = pos - col0 + 1
+            what = ("unterminated string (a string ends on its line; write a newline as \\n)"
+                    if text[pos] == '"' else f"unexpected character {text[pos]!r}")
+            raise ParseError(f"line {line}, column {column}: {what}", line, column)
         kind = m.lastgroup
         if kind == "nl":
             tokens.append(("nl", "\n", line, pos - col0 + 1))
@@ -68,8 +88,19 @@ class _Parser:
         self.i += 1
         return tok
 
-    def error(self, tok, msg):
-        raise IRSyntaxError(f"line {tok[2]}, column {tok[3]}: {msg}, found {tok[1]!r}")
+    def error(self, tok, msg, found=True):
+        shown = tok[1] if len(tok[1]) <= 40 else tok[1][:37] + "..."
+        raise ParseError(f"line {tok[2]}, column {tok[3]}: {msg}" + (f", found {shown!r}" if found else ""),
+                         tok[2], tok[3])
+
+    def integer(self, tok, limit: int) -> int:
+        text = tok[1]
+        if len(text.lstrip("-")) > len(str(limit)):
+            self.error(tok, f"integer out of range (magnitude at most {limit})")
+        value = int(text)
+        if abs(value) > limit:
+            self.error(tok, f"integer out of range (magnitude at most {limit})")
+        return value
 
     def expect(self, text, skip_nl=True):
         tok = self.next(skip_nl)
@@ -97,26 +128,31 @@ class _Parser:
             if t[1] == "?":
                 dims.append(None)
             elif t[0] == "number" and t[1].isdigit():
-                dims.append(int(t[1]))
+                dims.append(self.integer(t, MAX_DIM))
             else:
                 self.error(t, "expected a dimension (integer or ?)")
         return TensorType(tuple(dims), DTYPE_LONG[tok[1]])
 
-    def attr_value(self):
+    def attr_value(self, depth: int = 0):
         tok = self.next()
         kind, text = tok[0], tok[1]
         if text == "[":
+            if depth >= MAX_NESTING:
+                self.error(tok, f"attribute lists nested deeper than {MAX_NESTING} levels", found=False)
             items = []
             while not self.accept("]"):
                 if items:
                     self.expect(",")
-                items.append(self.attr_value())
+                items.append(self.attr_value(depth + 1))
             return items
         if kind == "string":
-            return json.loads(text)
+            try:
+                return json.loads(text)
+            except ValueError as e:
+                self.error(tok, f"bad string literal ({getattr(e, 'msg', e)})", found=False)
         if kind == "number":
             if re.fullmatch(r"-?\d+", text):
-                return int(text)
+                return self.integer(tok, MAX_INT - 1)
             return float(text)
         if kind == "ident" and text in ("true", "false", "none"):
             return {"true": True, "false": False, "none": None}[text]
@@ -239,11 +275,25 @@ class _Parser:
             layer = nxt[1][2:].strip() or None
             self.i += 1
         node = Node(op[1], inputs, attrs, types, layer=layer)
+        node.meta["loc"] = (result_toks[0][2], result_toks[0][3])
         for tok, r in zip(result_toks, node.results):
             self.define(tok, r)
         return node
 
 
 def parse(text: str) -> Graph:
-    """Parse IR text into a Graph (raises IRSyntaxError on malformed text)."""
-    return _Parser(text).graph()
+    """Parse IR text into a Graph.
+
+    Raises:
+      ParseError: malformed text (the message starts with ``line L, column C:``).
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"line 1, column 1: IR text must be a str, got {type(text).__name__}", 1, 1)
+    parser = _Parser(text)
+    try:
+        return parser.graph()
+    except ParseError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as e:
+        tok = parser.toks[min(max(parser.i - 1, 0), len(parser.toks) - 1)]
+        raise ParseError(f"line {tok[2]}, column {tok[3]}: {type(e).__name__}: {e}", tok[2], tok[3]) from None

@@ -1,5 +1,9 @@
 """Checks a Graph's invariants; raises ``VerificationError`` naming the offending node.
 
+A node parsed from text is named by its line and column in that text
+(``line 3, column 3: node softmax (layer 'dense') #1: ...``); a node made in
+Python by its index and layer.
+
 Invariants checked, in order, for every graph:
   1. Graph arguments (inputs, params, state) have the right kind and unique names.
   2. Every node's op is registered (``kxla.ir.registry``).
@@ -8,8 +12,9 @@ Invariants checked, in order, for every graph:
   4. Every result is produced exactly once (SSA).
   5. Every node's attributes are in its op's schema, of the right kind, with
      required ones present.
-  6. Every node's result types equal what the op's shape rule gives for its
-     input types and attributes.
+  6. Every node's result types — shapes and dtypes — equal what the op's
+     shape/dtype rule gives for its input types and attributes (e.g. softmax
+     of i32 is f32, as its lowering computes).
   7. Every graph output and every update's new value is defined; update
      targets are state arguments, updated at most once, with matching types.
 """
@@ -20,7 +25,11 @@ from .registry import get_op, has_op
 
 
 class VerificationError(ValueError):
-    """A graph breaks one of the verifier's invariants."""
+    """A graph breaks one of the verifier's invariants; ``line``/``column`` locate a parsed node (else None)."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line, self.column = line, column
 
 
 def describe(node: Node) -> str:
@@ -40,36 +49,55 @@ def verify(graph: Graph) -> None:
             names.add(v.name)
             defined.add(id(v))
     for index, node in enumerate(graph.nodes):
-        where = f"{describe(node)} #{index}"
-        if not has_op(node.op):
-            try:
-                get_op(node.op)
-            except KeyError as e:
-                raise VerificationError(f"{where}: {e.args[0]}") from None
-        opdef = get_op(node.op)
-        for i, v in enumerate(node.inputs):
-            if id(v) not in defined:
-                raise VerificationError(f"{where}: input {i} ({v}) is used before it is defined")
+        _check_node(node, index, defined)
+    _check_outputs(graph, defined)
+
+
+def _check_node(node: Node, index: int, defined: set) -> None:
+    loc = node.meta.get("loc") if isinstance(getattr(node, "meta", None), dict) else None
+    try:
+        _node_invariants(node, f"{describe(node)} #{index}", defined)
+    except VerificationError as e:
+        if loc is None:
+            raise
+        raise VerificationError(f"line {loc[0]}, column {loc[1]}: {e}", loc[0], loc[1]) from None
+
+
+def _node_invariants(node: Node, where: str, defined: set) -> None:
+    if not has_op(node.op):
         try:
-            attrs = opdef.normalize_attrs(node.attrs)
-        except (TypeError, ValueError) as e:
-            raise VerificationError(f"{where}: {e}") from None
-        if list(attrs) != list(node.attrs):
-            missing = [k for k in attrs if k not in node.attrs]
-            raise VerificationError(f"{where}: attributes missing {missing} (schema order {list(attrs)})")
-        try:
-            expected = opdef.infer_types([v.type for v in node.inputs], attrs)
-        except (TypeError, ValueError) as e:
-            raise VerificationError(f"{where}: shape rule rejects inputs: {e}") from None
-        actual = [r.type for r in node.results]
-        if list(expected) != actual:
-            raise VerificationError(
-                f"{where}: result types {', '.join(map(str, actual))} disagree with the shape rule, "
-                f"which gives {', '.join(map(str, expected))}")
-        for r in node.results:
-            if id(r) in defined:
-                raise VerificationError(f"{where}: result {r} is defined twice")
-            defined.add(id(r))
+            get_op(node.op)
+        except KeyError as e:
+            raise VerificationError(f"{where}: {e.args[0]}") from None
+    opdef = get_op(node.op)
+    for i, v in enumerate(node.inputs):
+        if id(v) not in defined:
+            raise VerificationError(f"{where}: input {i} ({v}) is used before it is defined")
+    try:
+        attrs = opdef.normalize_attrs(node.attrs)
+    except (TypeError, ValueError, KeyError) as e:
+        raise VerificationError(f"{where}: {e}") from None
+    if list(attrs) != list(node.attrs):
+        missing = [k for k in attrs if k not in node.attrs]
+        raise VerificationError(f"{where}: attributes missing {missing} (schema order {list(attrs)})")
+    try:
+        expected = opdef.infer_types([v.type for v in node.inputs], attrs)
+    except (TypeError, ValueError) as e:
+        raise VerificationError(f"{where}: shape rule rejects inputs: {e}") from None
+    except Exception as e:          # a rule meeting attribute values it never expected (hand-written IR)
+        raise VerificationError(f"{where}: shape rule rejects inputs: {type(e).__name__}: {e}") from None
+    actual = [r.type for r in node.results]
+    if list(expected) != actual:
+        raise VerificationError(
+            f"{where}: result types {', '.join(map(str, actual))} disagree with the shape rule, "
+            f"which gives {', '.join(map(str, expected))}")
+    for r in node.results:
+        if id(r) in defined:
+            raise VerificationError(f"{where}: result {r} is defined twice")
+        defined.add(id(r))
+
+
+def _check_outputs(graph: Graph, defined: set) -> None:
     for i, v in enumerate(graph.outputs):
         if id(v) not in defined:
             raise VerificationError(f"graph output {i} ({v}) is not defined in the graph")

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..ir import Attr, TensorType, canonical_dtype
 from .core import apply, defop
-from .rules import broadcast_shapes, elementwise, normalize_axis, promote, remap_axis_attr, same_as_input
+from .rules import broadcast_shapes, elementwise, floating, normalize_axis, promote, remap_axis_attr, same_as_input
 
 __all__ = [
     "transpose", "concatenate", "expand_dims", "squeeze", "where", "flatten", "getitem", "slice", "pad",
@@ -617,7 +617,7 @@ def clip(x, x_min, x_max):
     return minimum(maximum(x, x_min), x_max)
 
 
-@defop("erf", infer=same_as_input, layout="agnostic", doc="Gauss error function")
+@defop("erf", infer=floating(same_as_input), layout="agnostic", doc="Gauss error function")
 def _erf(ctx, x):
     return jax.scipy.special.erf(x)
 

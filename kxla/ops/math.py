@@ -6,20 +6,20 @@ import jax.numpy as jnp
 
 from ..ir import Attr, TensorType
 from .core import apply, defop
-from .rules import elementwise, normalize_axis, remap_axis_attr, same_as_input
+from .rules import bool_as_int, elementwise, floating, normalize_axis, remap_axis_attr, same_as_input
 
 
-def _binary(name, fn, doc):
-    defop(name, infer=elementwise, layout="agnostic", arity=2, doc=doc)(lambda ctx, a, b: fn(a, b))
+def _binary(name, fn, doc, infer=elementwise):
+    defop(name, infer=infer, layout="agnostic", arity=2, doc=doc)(lambda ctx, a, b: fn(a, b))
 
 
 _binary("add", jnp.add, "x + y (broadcasting)")
 _binary("subtract", jnp.subtract, "x - y (broadcasting)")
 _binary("multiply", jnp.multiply, "x * y (broadcasting)")
-_binary("divide", jnp.divide, "x / y (broadcasting)")
+_binary("divide", jnp.divide, "x / y (broadcasting)", floating(elementwise))
 _binary("maximum", jnp.maximum, "elementwise max(x, y)")
 _binary("minimum", jnp.minimum, "elementwise min(x, y)")
-_binary("power", jnp.power, "x ** y (broadcasting)")
+_binary("power", jnp.power, "x ** y (broadcasting)", bool_as_int(elementwise))
 
 
 def add(x1, x2):
@@ -59,16 +59,16 @@ def power(x1, x2):
 
 _UNARY = {
     "negative": (jnp.negative, "-x"),
-    "exp": (jnp.exp, "e ** x"),
-    "log": (jnp.log, "natural logarithm"),
-    "sqrt": (jnp.sqrt, "square root"),
-    "square": (jnp.square, "x * x"),
+    "exp": (jnp.exp, "e ** x", floating(same_as_input)),          # integers compute in float32
+    "log": (jnp.log, "natural logarithm", floating(same_as_input)),
+    "sqrt": (jnp.sqrt, "square root", floating(same_as_input)),
+    "square": (jnp.square, "x * x", bool_as_int(same_as_input)),
     "abs": (jnp.abs, "absolute value"),
     "sign": (jnp.sign, "sign of x (-1, 0, 1)"),
-    "rsqrt": (jax.lax.rsqrt, "1 / sqrt(x)"),
+    "rsqrt": (jax.lax.rsqrt, "1 / sqrt(x)", floating(same_as_input)),
 }
-for _name, (_fn, _doc) in _UNARY.items():
-    defop(_name, infer=same_as_input, layout="agnostic", doc=_doc)(
+for _name, (_fn, _doc, *_rule) in _UNARY.items():
+    defop(_name, infer=_rule[0] if _rule else same_as_input, layout="agnostic", doc=_doc)(
         (lambda fn: lambda ctx, x: fn(x))(_fn))
 
 
@@ -131,14 +131,14 @@ def _reduce_infer(types, attrs):
 _REDUCE_ATTRS = {"axis": Attr("optional_ints", None), "keepdims": Attr("bool", False)}
 
 
-def _reduction(name, fn, doc):
-    defop(name, infer=_reduce_infer, layout="axis", attrs=_REDUCE_ATTRS,
+def _reduction(name, fn, doc, infer=_reduce_infer):
+    defop(name, infer=infer, layout="axis", attrs=_REDUCE_ATTRS,
           remap_axes=remap_axis_attr("axis"), doc=doc)(
         lambda ctx, x, axis, keepdims: fn(x, axis=None if axis is None else tuple(axis), keepdims=keepdims))
 
 
-_reduction("mean", jnp.mean, "mean over axes")
-_reduction("sum", jnp.sum, "sum over axes")
+_reduction("mean", jnp.mean, "mean over axes", floating(_reduce_infer))
+_reduction("sum", jnp.sum, "sum over axes", bool_as_int(_reduce_infer))
 _reduction("max", jnp.max, "maximum over axes")
 _reduction("min", jnp.min, "minimum over axes")
 

@@ -6,20 +6,20 @@ import jax.numpy as jnp
 
 from ..ir import Attr, TensorType
 from .core import apply, defop
-from .rules import normalize_axis, promote, remap_axis_attr, same_as_input
+from .rules import bool_as_int, floating, normalize_axis, promote, remap_axis_attr, same_as_input
 
 # -- activations ------------------------------------------------------------
-defop("relu", infer=same_as_input, layout="agnostic", doc="max(x, 0)")(lambda ctx, x: jax.nn.relu(x))
-defop("sigmoid", infer=same_as_input, layout="agnostic", doc="1 / (1 + exp(-x))")(
+defop("relu", infer=bool_as_int(same_as_input), layout="agnostic", doc="max(x, 0)")(lambda ctx, x: jax.nn.relu(x))
+defop("sigmoid", infer=floating(same_as_input), layout="agnostic", doc="1 / (1 + exp(-x))")(
     lambda ctx, x: jax.nn.sigmoid(x))
-defop("tanh", infer=same_as_input, layout="agnostic", doc="hyperbolic tangent")(lambda ctx, x: jnp.tanh(x))
-defop("selu", infer=same_as_input, layout="agnostic", doc="scaled exponential linear unit")(
+defop("tanh", infer=floating(same_as_input), layout="agnostic", doc="hyperbolic tangent")(lambda ctx, x: jnp.tanh(x))
+defop("selu", infer=floating(same_as_input), layout="agnostic", doc="scaled exponential linear unit")(
     lambda ctx, x: jax.nn.selu(x))
-defop("softplus", infer=same_as_input, layout="agnostic", doc="log(1 + exp(x))")(
+defop("softplus", infer=floating(same_as_input), layout="agnostic", doc="log(1 + exp(x))")(
     lambda ctx, x: jax.nn.softplus(x))
-defop("elu", infer=same_as_input, layout="agnostic", attrs={"alpha": Attr("float", 1.0)},
+defop("elu", infer=floating(same_as_input), layout="agnostic", attrs={"alpha": Attr("float", 1.0)},
       doc="x if x > 0 else alpha * (exp(x) - 1)")(lambda ctx, x, alpha: jax.nn.elu(x, alpha))
-defop("gelu", infer=same_as_input, layout="agnostic", attrs={"approximate": Attr("bool", True)},
+defop("gelu", infer=floating(same_as_input), layout="agnostic", attrs={"approximate": Attr("bool", True)},
       doc="Gaussian error linear unit")(lambda ctx, x, approximate: jax.nn.gelu(x, approximate=approximate))
 
 
@@ -28,10 +28,10 @@ def _axis_infer(types, attrs):
     return [types[0]]
 
 
-defop("softmax", infer=_axis_infer, layout="axis", attrs={"axis": Attr("int", -1)},
+defop("softmax", infer=floating(_axis_infer), layout="axis", attrs={"axis": Attr("int", -1)},
       remap_axes=remap_axis_attr("axis"), doc="exp(x) / sum(exp(x)) along axis")(
     lambda ctx, x, axis: jax.nn.softmax(x, axis=axis))
-defop("log_softmax", infer=_axis_infer, layout="axis", attrs={"axis": Attr("int", -1)},
+defop("log_softmax", infer=floating(_axis_infer), layout="axis", attrs={"axis": Attr("int", -1)},
       remap_axes=remap_axis_attr("axis"), doc="log(softmax(x)) along axis")(
     lambda ctx, x, axis: jax.nn.log_softmax(x, axis=axis))
 

@@ -47,6 +47,26 @@ def same_as_input(types, attrs):
     return [types[0]]
 
 
+def floating(rule):
+    """``rule`` with integer and bool results made float32: the dtype rule of ops that compute in floats.
+
+    ``exp``, ``softmax``, ``mean``, ``divide`` ... on integers give float32 (as
+    their JAX lowering does), so the IR states the dtype that actually runs.
+    """
+    def infer(types, attrs):
+        return [t if is_floating(t.dtype) else TensorType(t.shape, "float32") for t in rule(types, attrs)]
+    infer.__name__ = f"floating_{getattr(rule, '__name__', 'rule')}"
+    return infer
+
+
+def bool_as_int(rule):
+    """``rule`` with bool results made int32 (arithmetic on bools computes in int32, as in JAX)."""
+    def infer(types, attrs):
+        return [TensorType(t.shape, "int32") if t.dtype == "bool" else t for t in rule(types, attrs)]
+    infer.__name__ = f"bool_as_int_{getattr(rule, '__name__', 'rule')}"
+    return infer
+
+
 def elementwise(types, attrs):
     shape, dtype = types[0].shape, types[0].dtype
     for t in types[1:]:

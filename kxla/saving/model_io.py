@@ -38,7 +38,8 @@ import warnings
 import numpy as np
 
 from . import format as fmt
-from .registry import CustomObjectScope, UnknownObjectError, builtin_layers, get_registered_name, lookup, registered_name
+from .compile_io import check_optimizer_config, compile_arguments, compile_section
+from .registry import CustomObjectScope, UnknownObjectError, builtin_layers, get_registered_name, lookup
 from .weights_io import WeightsMismatchError, assign_weights, decode_weight_table, weight_table
 
 __all__ = ["save_model", "load_model", "read_model_file", "describe_model", "serialize_layer", "deserialize_layer"]
@@ -370,92 +371,6 @@ def rebuild_model(desc: dict, custom_objects=None, where: str = "model"):
     raise fmt.FormatError(f"{where}.kind: unknown model kind {kind!r}")
 
 
-# -- compile config ------------------------------------------------------------------------
-def _enc_spec(spec, where: str):
-    """A loss/metric spec as plain data: names stay strings; objects become tagged maps."""
-    from .. import losses as losses_mod, metrics as metrics_mod
-    if spec is None or isinstance(spec, (bool, int, float, str)):
-        return spec
-    if isinstance(spec, (list, tuple)):
-        return [_enc_spec(s, f"{where}[{i}]") for i, s in enumerate(spec)]
-    if isinstance(spec, dict):
-        return {"__dict__": {str(k): _enc_spec(v, f"{where}[{k!r}]") for k, v in spec.items()}}
-    for base, tag, mod in ((losses_mod.Loss, "__loss__", losses_mod), (metrics_mod.Metric, "__metric__", metrics_mod)):
-        if isinstance(spec, base):
-            entry = {"class_name": get_registered_name(type(spec)),
-                     "config": _plain(spec.get_config(), f"the config of {where}")}
-            try:                                          # must come back the same way it will be loaded
-                _dec_spec({tag: entry}, None, where)
-            except Exception:
-                raise _Unserializable(f"{where}: {spec!r} cannot be rebuilt from its config (register its class "
-                                      "with kxla.saving.register_serializable)") from None
-            return {tag: entry}
-    if callable(spec):
-        name = registered_name(spec)
-        if name is not None:
-            return {"__registered__": name}
-        name = getattr(spec, "__name__", None)
-        if getattr(losses_mod, "_FUNCTIONS", {}).get(name) is spec:
-            return name
-        raise _Unserializable(f"{where}: {spec!r} is not registered; decorate it with "
-                              "@kxla.saving.register_serializable() to save it")
-    raise _Unserializable(f"{where}: cannot save {type(spec).__name__} {spec!r}")
-
-
-def _dec_spec(obj, custom_objects, where: str):
-    from .. import losses as losses_mod, metrics as metrics_mod
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    if isinstance(obj, list):
-        return [_dec_spec(v, custom_objects, f"{where}[{i}]") for i, v in enumerate(obj)]
-    if isinstance(obj, dict) and len(obj) == 1:
-        tag, value = next(iter(obj.items()))
-        if tag == "__dict__":
-            return {k: _dec_spec(v, custom_objects, f"{where}[{k!r}]")
-                    for k, v in fmt.expect(value, dict, where).items()}
-        if tag == "__registered__":
-            return lookup(fmt.expect(value, str, where), "object", custom_objects)
-        if tag in ("__loss__", "__metric__"):
-            class_name = fmt.field(value, "class_name", str, where)
-            config = fmt.field(value, "config", dict, where)
-            loss = tag == "__loss__"
-            base = losses_mod.Loss if loss else metrics_mod.Metric
-            table = {c.__name__: c for c in (losses_mod.ALL_CLASSES if loss else metrics_mod.ALL_CLASSES)}
-            table.update({"LossFunctionWrapper": losses_mod.LossFunctionWrapper} if loss else
-                         {"AutoAccuracy": getattr(metrics_mod, "AutoAccuracy", metrics_mod.Mean)})
-            cls = lookup(class_name, "loss" if loss else "metric", custom_objects, table, base=base)
-            try:
-                return cls.from_config(dict(config))
-            except Exception as e:
-                raise fmt.FormatError(f"{where}: could not rebuild {class_name} from its config: {e}") from e
-    raise fmt.FormatError(f"{where}: malformed loss/metric entry")
-
-
-def _compile_section(model):
-    if not getattr(model, "compiled", False):
-        return None
-    passes = getattr(model, "_passes", "default")
-    if passes is not None and not isinstance(passes, str):
-        try:
-            from ..passes import parse_pipeline, pipeline_text
-            passes = pipeline_text(parse_pipeline(passes))
-        except Exception:
-            warnings.warn("The model's pass pipeline cannot be saved; the loaded model will use the default "
-                          "pipeline", stacklevel=3)
-            passes = "default"
-    try:
-        return {"loss": _enc_spec(getattr(model, "_loss_spec", None), "loss"),
-                "loss_weights": _plain(getattr(model, "_loss_weights_spec", None), "loss_weights"),
-                "metrics": _enc_spec(getattr(model, "_metrics_spec", None), "metrics"),
-                "weighted_metrics": _enc_spec(getattr(model, "_weighted_metrics_spec", None), "weighted_metrics"),
-                "steps_per_execution": int(getattr(model, "steps_per_execution", 1)),
-                "passes": passes}
-    except _Unserializable as e:
-        warnings.warn(f"The compile configuration is not saved ({e}); load_model will return an "
-                      "uncompiled model: call compile() on it.", stacklevel=3)
-        return None
-
-
 # -- optimizer ------------------------------------------------------------------------------
 def _flatten_state(tree, prefix=()):
     if isinstance(tree, dict):
@@ -497,6 +412,7 @@ def _build_optimizer(section, custom_objects, where: str):
     table = dict(optimizers.ALL_OPTIMIZERS)
     table.update({cls.__name__: cls for cls in optimizers.ALL_OPTIMIZERS.values()})
     cls = lookup(class_name, "optimizer", custom_objects, table, base=optimizers.Optimizer)
+    check_optimizer_config(config, where)
     try:
         return optimizers.deserialize({"class_name": class_name, "config": dict(config)},
                                       custom_objects={class_name: cls})
@@ -563,7 +479,7 @@ def model_payload(model, include_optimizer: bool = True) -> dict:
     return {"kxla_version": _version(), "ir": ir, "ir_training": ir_training, "model": desc,
             "weights": weight_table(model),
             "optimizer": _optimizer_section(model, include_optimizer),
-            "compile": _compile_section(model)}
+            "compile": compile_section(model)}
 
 
 def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
@@ -634,6 +550,80 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         return _load(path, payload, custom_objects, compile)
 
 
+def _ir_text(text: str, where: str) -> str:
+    """``text`` parsed and printed again with argument names and layer attributions made positional.
+
+    Auto-generated layer names (``dense_10`` / ``dense_14``) depend on what
+    else the process built, so they are not compared: ops, attributes, types,
+    weights' types and initializers, the wiring and the outputs are.
+    """
+    import kxla.ops  # noqa: F401  (registers the ops a stored graph names)
+    from ..ir import ParseError, parse
+    try:
+        graph = parse(text)
+    except ParseError as e:
+        raise fmt.FormatError(f"{where}: {e}") from None
+    for prefix, values in (("x", graph.inputs), ("p", graph.params), ("s", graph.state)):
+        for i, v in enumerate(values):
+            v.name = f"{prefix}{i}"
+    for node in graph.nodes:
+        node.layer = None
+    return str(graph)
+
+
+MAX_SAMPLE_BYTES = 1 << 40   # one value of one sample larger than 1 TiB: no machine can run it
+
+
+def _check_sizes(graph, where: str) -> None:
+    """Refuse graphs with a value that needs more than ``MAX_SAMPLE_BYTES`` for one sample (batch 1)."""
+    from .format import tensor_dtype
+    values = list(graph.inputs) + list(graph.params) + list(graph.state)
+    values += [r for node in graph.nodes for r in node.results]
+    for v in values:
+        size = math.prod(1 if d is None else int(d) for d in v.type.shape) * tensor_dtype(v.type.dtype).itemsize
+        if size > MAX_SAMPLE_BYTES:
+            node = v.producer
+            what = f"%{v.name}" if node is None else f"the result of {node.op}" + (
+                f" (layer {node.layer!r})" if node.layer else "")
+            raise fmt.FormatError(f"{where}: {what} of type {v.type} needs {size:,} bytes "
+                                  f"for one sample, more than the {MAX_SAMPLE_BYTES:,} any device can hold")
+
+
+def check_stored_ir(model, payload: dict, path: str) -> None:
+    """The IR text stored in the file must be the IR of the model rebuilt from it (FormatError otherwise).
+
+    ``kxla dump`` and ``kxla inspect`` show the stored text; this makes sure it
+    is what runs. Both texts are normalized through the parser first (so op
+    names an older kxla wrote compare under their current names; see
+    ``_ir_text`` for what is compared). A graph
+    with a value too large to allocate for even one sample is refused here,
+    before anything runs.
+    """
+    for key, training in (("ir", False), ("ir_training", True)):
+        stored = payload.get(key)
+        if stored is None:
+            continue
+        where = f"{path}: {key}"
+        try:
+            graph = model.to_ir(training=training)
+        except Exception as e:
+            raise fmt.FormatError(f"{where}: the rebuilt model cannot be traced to compare with the stored IR: "
+                                  f"{type(e).__name__}: {e}") from e
+        _check_sizes(graph, where)
+        rebuilt, normalized = _ir_text(str(graph), where), _ir_text(stored, where)
+        if normalized != rebuilt:
+            raise fmt.FormatError(f"{where}: the stored IR is not the IR of the model the file describes "
+                                  f"(first difference: {_first_difference(normalized, rebuilt)}); "
+                                  "the file was edited or is corrupted")
+
+
+def _first_difference(a: str, b: str) -> str:
+    for i, (x, y) in enumerate(zip(a.splitlines(), b.splitlines()), 1):
+        if x != y:
+            return f"line {i}: stored {x.strip()[:80]!r}, rebuilt {y.strip()[:80]!r}"
+    return "the number of lines differs"
+
+
 def _load(path: str, payload: dict, custom_objects, compile: bool):
     entries = decode_weight_table(payload["weights"], f"{path}: weights")
     budget = 2 * sum(int(e["array"].size) for e in entries) + (1 << 16)
@@ -643,6 +633,7 @@ def _load(path: str, payload: dict, custom_objects, compile: bool):
         pairs = assign_weights(model, entries, path)
     except WeightsMismatchError as e:
         raise fmt.FormatError(f"{path}: the weights do not fit the model the file describes: {e}") from None
+    check_stored_ir(model, payload, path)
     if not compile:
         return model
     opt_section = payload.get("optimizer")
@@ -651,17 +642,9 @@ def _load(path: str, payload: dict, custom_objects, compile: bool):
         return model
     where = f"{path}: compile"
     optimizer = _build_optimizer(opt_section, custom_objects, f"{path}: optimizer") if opt_section else "rmsprop"
-    kwargs = {}
-    for key in ("loss", "metrics", "weighted_metrics"):
-        kwargs[key] = _dec_spec(compile_section.get(key), custom_objects, f"{where}.{key}")
-    loss_weights = compile_section.get("loss_weights")
-    if isinstance(loss_weights, dict) and set(loss_weights) == {"__dict__"}:
-        loss_weights = loss_weights["__dict__"]
-    kwargs["loss_weights"] = loss_weights
-    steps = fmt.field(compile_section, "steps_per_execution", int, where, default=1)
-    passes = fmt.field(compile_section, "passes", (str, type(None)), where, default="default")
+    kwargs = compile_arguments(compile_section, custom_objects, where)
     try:
-        model.compile(optimizer=optimizer, steps_per_execution=steps, passes=passes, **kwargs)
+        model.compile(optimizer=optimizer, **kwargs)
     except Exception as e:
         raise fmt.FormatError(f"{where}: could not compile the model as saved: {type(e).__name__}: {e}") from e
     if opt_section and "state" in opt_section:

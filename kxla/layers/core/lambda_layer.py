@@ -55,12 +55,12 @@ def op_function(name: str):
 
 
 def _find_function(name: str, custom_objects: dict | None):
-    from ...saving.registry import get_registered_object
+    from ...saving.registry import UnknownObjectError, get_registered_object
     fn = get_registered_object(name, custom_objects)
     if fn is None:
         fn = op_function(name)
     if fn is None:
-        raise ValueError(f"Lambda: cannot find the function {name!r}. Lambda layers save the function's name, "
+        raise UnknownObjectError(f"Lambda: cannot find the function {name!r}. Lambda layers save the function's name, "
                          "not its code: register it with @kxla.saving.register_serializable() or pass "
                          f"custom_objects={{{name!r}: fn}}" +
                          (" (a Python lambda has no usable name; define it with def)" if name == "<lambda>"
