@@ -24,3 +24,11 @@ __version__ = "0.1.0"
 __all__ = ["config", "ir", "ops", "activations", "constraints", "initializers", "regularizers", "layers",
            "losses", "metrics", "optimizers", "callbacks", "utils", "lower", "Input", "Model",
            "Sequential", "KerasTensor", "Variable", "Layer", "saving", "export", "debug", "testing", "passes"]
+
+
+def __getattr__(name):
+    # Submodules that import heavy optional libraries load on first use (kxla.wrappers: scikit-learn).
+    if name == "wrappers":
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

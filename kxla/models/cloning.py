@@ -19,6 +19,8 @@ def model_from_json(json_string, custom_objects=None):
 def clone_model(model, input_tensors=None, clone_function=None, call_function=None, recursive=False, **kwargs):
     """A new model with the same architecture and new layers (weights freshly initialised), as Keras.
 
+    A compiled model's clone is compiled the same way (``compile_from_config``), as Keras does.
+
     Arguments:
       model: a Sequential, functional or subclassed model (a subclass is cloned through
         ``from_config(get_config())``).
@@ -27,13 +29,20 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
       call_function: not supported by kxla (a clear error).
       recursive: also clone nested Sequential / functional models through ``clone_function``.
     """
-    from . import Model, Sequential
-    from .input_layer import InputLayer
     if call_function is not None:
         raise ValueError("clone_model(call_function=...) is not supported by kxla; rebuild the model with the "
                          "functional API instead")
     if kwargs:
         raise TypeError(f"clone_model got unexpected keyword argument(s) {sorted(kwargs)}")
+    clone = _clone_architecture(model, input_tensors, clone_function, recursive)
+    if getattr(model, "compiled", False):
+        clone.compile_from_config(model.get_compile_config())
+    return clone
+
+
+def _clone_architecture(model, input_tensors, clone_function, recursive):
+    from . import Model, Sequential
+    from .input_layer import InputLayer
     fn = clone_function or _default_clone
 
     def clone_layer(layer):

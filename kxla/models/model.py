@@ -308,6 +308,16 @@ class Model(Trainer, Layer):
         from ..saving.serialization_lib import serialize_keras_object
         return json.dumps(serialize_keras_object(self), **kwargs)
 
+    def get_compile_config(self) -> dict | None:
+        """Keras 3's compile config (optimizer, loss, loss_weights, metrics ... serialized); None before compile."""
+        from ..saving.keras_archive import compile_config
+        return compile_config(self)
+
+    def compile_from_config(self, config: dict):
+        """Compile as ``get_compile_config()`` described it (fresh optimizer and metric state), as Keras."""
+        from ..saving.keras_archive import _compile
+        _compile(self, config, None, "compile_from_config")
+
     def __call__(self, *args, **kwargs):
         if not self.built and args and not isinstance(args[0], KerasTensor) and hasattr(args[0], "shape"):
             self._ensure_input_types_from_data([args[0]] if not isinstance(args[0], (list, tuple))
