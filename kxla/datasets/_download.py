@@ -7,17 +7,31 @@ hashes, as Keras lists them), fsynced and then renamed into place, so an interru
 never leaves a half-written file under the final name. A cached file whose hash does not match
 is downloaded again.
 
+Bounds: every socket operation times out after :data:`TIMEOUT` seconds and a
+whole download after :data:`DEADLINE` seconds (a server trickling one byte a
+second is given up); a body shorter or longer than its ``Content-Length`` is
+refused even when no hash is known. ``path=`` / ``fname`` must name a file
+inside the cache folder (``''``, ``'.'``, ``'..'``, a trailing ``/`` or an
+absolute path outside the cache raise ``ValueError``; sub-folders are created).
+An extracted archive is recorded in a manifest (member sizes and sha256, and
+the archive's size and mtime); a damaged or incomplete extraction is detected
+on the next load and extracted again.
+
 The base URL of the ``storage.googleapis.com`` files can be changed with the environment
 variable ``KXLA_DATASETS_BASE_URL`` or the module attribute :data:`BASE_URL` (mirrors, tests).
 """
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
+import json
 import os
 import pickle
+import shutil
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -29,6 +43,9 @@ BASE_URL: str | None = None
 DEFAULT_BASE_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 #: Seconds before a silent connection is given up.
 TIMEOUT = 60.0
+#: Seconds a whole download may take.
+DEADLINE = 3600.0
+_READ = 1 << 16            # bytes per read: small, so the deadline is checked often
 
 
 class DatasetDownloadError(RuntimeError):
@@ -63,36 +80,76 @@ def _matches(path: str, expected: str | None) -> bool:
     return expected is None or hash_file(path, _algorithm(expected)) == expected.lower()
 
 
+def _local_path(folder: str, fname) -> str:
+    """``folder/fname`` after checking that ``fname`` names a file inside ``folder`` (ValueError otherwise)."""
+    if not isinstance(fname, (str, os.PathLike)):
+        raise ValueError(f"path must be a file name, got {fname!r}")
+    raw = os.fspath(fname)
+    if raw in ("", ".", "..") or raw.endswith(("/", os.sep)) or os.path.basename(raw) in ("", ".", ".."):
+        raise ValueError(f"path must name a file in the dataset cache {folder!r}, got {raw!r}")
+    path = os.path.normpath(os.path.join(folder, raw))
+    if os.path.commonpath([path, os.path.normpath(folder)]) != os.path.normpath(folder):
+        raise ValueError(f"path {raw!r} is outside the dataset cache {folder!r}; give a file name (or a path "
+                         "inside the cache), or pass cache_dir= to cache elsewhere")
+    return path
+
+
+def _fetch(origin: str, out, path: str) -> None:
+    """Stream ``origin`` into ``out`` within :data:`DEADLINE`; check the body against ``Content-Length``."""
+    start = time.monotonic()
+    offline = (f"kxla caches datasets at {path}; when offline, copy the file there by hand (or set "
+               "KXLA_DATASETS_DIR / KXLA_DATASETS_BASE_URL to a mirror).")
+    try:
+        with urllib.request.urlopen(origin, timeout=TIMEOUT) as response:
+            length = response.headers.get("Content-Length")
+            received = 0
+            while True:
+                if time.monotonic() - start > DEADLINE:
+                    raise DatasetDownloadError(f"downloading {origin} took longer than {DEADLINE:g} s "
+                                               f"({received} bytes received); gave up. {offline}")
+                chunk = response.read1(_READ)
+                if not chunk:
+                    break
+                out.write(chunk)
+                received += len(chunk)
+    except DatasetDownloadError:
+        raise
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+        reason = getattr(e, "reason", None) or f"{type(e).__name__}: {e}"
+        raise DatasetDownloadError(f"could not download {origin} ({reason}). {offline}") from e
+    if length is not None and length.strip().isdigit() and int(length) != received:
+        raise DatasetDownloadError(f"incomplete download of {origin}: the server announced {int(length)} bytes "
+                                   f"(Content-Length) and sent {received}. The file was not saved to {path}; "
+                                   "try again.")
+
+
 def get_file(fname: str, origin: str, file_hash: str | None = None, cache_subdir: str = "",
              cache_dir: str | os.PathLike | None = None) -> str:
     """Return the local path of ``fname``, downloading it from ``origin`` first when not cached.
 
     ``file_hash`` (sha256, or md5 when 32 hex digits) is checked after download and on cached
     files; a mismatching cached file is fetched again, a mismatching download raises
-    :class:`DatasetDownloadError` naming the URL, the expected and the actual hash.
+    :class:`DatasetDownloadError` naming the URL, the expected and the actual hash. Without a
+    hash, the body must match the server's ``Content-Length``.
+
+    Raises:
+      ValueError: ``fname`` does not name a file inside the cache folder.
+      DatasetDownloadError: the download failed, timed out, was incomplete or has the wrong hash.
     """
     folder = os.path.join(cache_root(cache_dir), cache_subdir)
-    path = os.path.join(folder, fname)
-    if os.path.exists(path) and _matches(path, file_hash):
+    path = _local_path(folder, fname)
+    if os.path.isfile(path) and _matches(path, file_hash):
         return path
+    folder = os.path.dirname(path)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as e:
         raise DatasetDownloadError(f"cannot create the dataset cache directory {folder!r}: {e}. "
                                    "Set KXLA_DATASETS_DIR or pass cache_dir= to use another one.") from e
-    fd, tmp = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
     try:
         with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(origin, timeout=TIMEOUT) as response:
-                    for chunk in iter(lambda: response.read(1 << 20), b""):
-                        out.write(chunk)
-            except (urllib.error.URLError, OSError) as e:
-                reason = getattr(e, "reason", e)
-                raise DatasetDownloadError(
-                    f"could not download {origin} ({reason}). kxla caches datasets at {path}; "
-                    f"when offline, copy the file there by hand (or set KXLA_DATASETS_DIR / "
-                    f"KXLA_DATASETS_BASE_URL to a mirror).") from e
+            _fetch(origin, out, path)
             out.flush()
             os.fsync(out.fileno())
         if file_hash is not None:
@@ -109,10 +166,44 @@ def get_file(fname: str, origin: str, file_hash: str | None = None, cache_subdir
     return path
 
 
+def _manifest(archive: str, root: str, marker: str) -> dict:
+    """What an intact extraction of ``archive`` holds under ``root/marker``: sizes and sha256 of its files."""
+    st = os.stat(archive)
+    files = {}
+    base = os.path.join(root, marker)
+    for folder, _, names in os.walk(base):
+        for name in names:
+            full = os.path.join(folder, name)
+            files[os.path.relpath(full, root)] = [os.path.getsize(full), hash_file(full)]
+    return {"archive": [st.st_size, st.st_mtime_ns], "files": files}
+
+
+def _intact(archive: str, dest: str, marker: str, manifest_path: str) -> bool:
+    try:
+        with open(manifest_path, encoding="utf-8") as f:
+            recorded = json.load(f)
+        return recorded == _manifest(archive, dest, marker)
+    except (OSError, ValueError):
+        return False
+
+
+def _remove(path: str) -> None:
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def extract_tar(archive: str, dest: str, marker: str) -> str:
-    """Extract ``archive`` into ``dest`` once (atomically: into a temp dir, then rename); return ``dest/marker``."""
+    """Extract ``archive`` into ``dest`` (atomically: into a temp dir, then rename); return ``dest/marker``.
+
+    An earlier extraction is reused only when it matches its manifest (every
+    file present with the recorded size and sha256, from the same archive);
+    otherwise it is removed and the archive extracted again.
+    """
     target = os.path.join(dest, marker)
-    if os.path.exists(target):
+    manifest_path = os.path.join(dest, f".{marker}.manifest.json")
+    if os.path.exists(target) and _intact(archive, dest, marker, manifest_path):
         return target
     os.makedirs(dest, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".extract.", dir=dest)
@@ -127,13 +218,17 @@ def extract_tar(archive: str, dest: str, marker: str) -> str:
             tar.extractall(tmp, members=members)
         if not os.path.exists(os.path.join(tmp, marker)):
             raise DatasetDownloadError(f"{archive} does not contain {marker!r}")
+        _remove(target)                        # a damaged or unverified earlier extraction
         try:
             os.replace(os.path.join(tmp, marker), target)
         except OSError:
             if not os.path.exists(target):  # another process won the race: fine
                 raise
+        record = json.dumps(_manifest(archive, dest, marker))
+        with tempfile.NamedTemporaryFile("w", dir=dest, prefix=".manifest.", delete=False) as f:
+            f.write(record)
+        os.replace(f.name, manifest_path)
     finally:
-        import shutil
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
