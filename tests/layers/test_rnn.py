@@ -91,9 +91,9 @@ def test_weights_initializers_and_config(keras):
     assert "recurrent_activation" not in L.SimpleRNN(2).get_config()
 
 
-def test_stateful_and_bad_arguments_raise():
-    with pytest.raises(ValueError, match=r"stateful=True\) is not supported"):
-        L.LSTM(4, stateful=True)
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="batch size must be static"):
+        kxla.Sequential([kxla.Input((3, 4)), L.LSTM(4, stateful=True)])
     with pytest.raises(ValueError, match="units must be a positive integer"):
         L.GRU(0)
     with pytest.raises(ValueError, match="expected ndim=3"):

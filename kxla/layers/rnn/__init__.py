@@ -11,3 +11,6 @@ from .bidirectional import Bidirectional
 from .time_distributed import TimeDistributed
 
 __all__ = ["BaseRNN", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed"]
+from .cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: E402
+from .rnn import RNN, StackedRNNCells  # noqa: E402
+__all__ += ["GRUCell", "LSTMCell", "SimpleRNNCell", "RNN", "StackedRNNCells"]

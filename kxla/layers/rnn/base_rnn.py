@@ -8,9 +8,33 @@ mask in training), lowered to one ``jax.lax.scan``.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ... import activations, constraints, initializers, ops, regularizers
 from ...ops.rnn import RNN_ACTIVATIONS
+from ...ops.tracing import Variable
 from ..layer import InputSpec, Layer
+
+
+def stateful_variables(layer, batch_size, sizes) -> list:
+    """Zero state Variables ``(batch_size, size)`` of a ``stateful=True`` recurrent layer (graph state).
+
+    As in Keras they are not among ``layer.weights`` (so ``get_weights`` stays
+    Keras's); traced graphs read them as state and write the final states back.
+    """
+    if batch_size is None:
+        raise ValueError("When using `stateful=True` in a RNN, the batch size must be static: give the input "
+                         "a fixed batch size (e.g. kxla.Input(shape, batch_size=32)).")
+    return [Variable(np.zeros((batch_size, s), layer.dtype), name="rnn_state", path=f"{layer.name}/rnn_state_{i}",
+                     kind="state", initializer_name="zeros") for i, s in enumerate(sizes)]
+
+
+def check_stateful_batch(layer, sequences) -> None:
+    expected = layer.states[0].shape[0]
+    if sequences.shape[0] is not None and sequences.shape[0] != expected:
+        raise ValueError("If an RNN is stateful, the batch size of the input sequences must be the same as the "
+                         f"batch size of the initial state. - Expected batch size: {expected} - Received batch "
+                         f"size: {sequences.shape[0]}")
 
 
 def _activation_name(value, what: str, layer: str) -> str:
@@ -41,10 +65,6 @@ class BaseRNN(Layer):
         cls = type(self).__name__
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"{cls}: units must be a positive integer, got {units!r}")
-        if stateful:
-            raise ValueError(f"{cls}(stateful=True) is not supported by kxla: the compiled function is pure, "
-                             "so states cannot persist between batches. Pass the previous final states "
-                             "as initial_state= instead (with return_state=True).")
         self.units = units
         self.activation = activations.get(activation)
         self._activation_name = _activation_name(activation, "activation", cls)
@@ -66,7 +86,8 @@ class BaseRNN(Layer):
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
-        self.stateful = False
+        self.stateful = bool(stateful)
+        self.states = None
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.supports_masking = True
@@ -96,7 +117,16 @@ class BaseRNN(Layer):
                                     regularizer=self.bias_regularizer, constraint=self.bias_constraint,
                                     name="bias") if self.use_bias else None
         self.input_spec = InputSpec(ndim=3, axes={-1: in_dim})
+        if self.stateful and self.states is None:
+            self.states = stateful_variables(self, sequences_shape[0], [self.units] * self.n_states)
         self.built = True
+
+    def reset_states(self):
+        """Zero the states a ``stateful=True`` layer carries between batches."""
+        for v in self.states or []:
+            v.assign(np.zeros(v.shape, v.dtype))
+
+    reset_state = reset_states
 
     # -- calling -----------------------------------------------------------------------------
     def _op_attrs(self) -> dict:
@@ -121,10 +151,17 @@ class BaseRNN(Layer):
         if training and 0.0 < self.recurrent_dropout:
             ones = ops.tile(ops.ones_like(sequences[:, 0, :1]), [1, self.units])
             rec_mask = ops.dropout(ones, self.recurrent_dropout)
+        if self.stateful:
+            check_stateful_batch(self, sequences)
+            if initial_state is None:
+                initial_state = list(self.states)
         outs = self.op(x, self.kernel, self.recurrent_kernel, bias=self.bias, mask=mask,
                        initial_state=initial_state, recurrent_dropout_mask=rec_mask,
                        return_sequences=self.return_sequences, go_backwards=self.go_backwards,
                        zero_output_for_mask=self.zero_output_for_mask, unroll=self.unroll, **self._op_attrs())
+        if self.stateful:
+            for var, value in zip(self.states, outs[1:]):
+                var.assign(value)
         if self.return_state:
             return tuple(outs)
         return outs[0]

@@ -12,7 +12,7 @@ class GRU(BaseRNN):
     recurrent_activation="sigmoid", use_bias, kernel/recurrent/bias initializers
     ("glorot_uniform", "orthogonal", "zeros"), regularizers and constraints,
     dropout, recurrent_dropout, seed, return_sequences, return_state,
-    go_backwards, stateful (False only), unroll (ignored), reset_after=True,
+    go_backwards, stateful, unroll (ignored), reset_after=True,
     use_cudnn (ignored).
 
     Weights: kernel (features, 3*units), recurrent_kernel (units, 3*units), bias

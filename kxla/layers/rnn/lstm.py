@@ -14,7 +14,7 @@ class LSTM(BaseRNN):
     recurrent_activation="sigmoid", use_bias, kernel/recurrent/bias initializers
     ("glorot_uniform", "orthogonal", "zeros"), unit_forget_bias=True (forget-gate
     bias starts at 1), regularizers and constraints, dropout, recurrent_dropout,
-    seed, return_sequences, return_state, go_backwards, stateful (False only),
+    seed, return_sequences, return_state, go_backwards, stateful,
     unroll (ignored), use_cudnn (ignored).
 
     Weights: kernel (features, 4*units), recurrent_kernel (units, 4*units), bias (4*units,).

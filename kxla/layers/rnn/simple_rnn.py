@@ -11,7 +11,7 @@ class SimpleRNN(BaseRNN):
     Arguments (Keras 3 names and defaults): units, activation="tanh", use_bias,
     kernel/recurrent/bias initializers ("glorot_uniform", "orthogonal", "zeros"),
     regularizers and constraints, dropout, recurrent_dropout, seed,
-    return_sequences, return_state, go_backwards, stateful (False only), unroll
+    return_sequences, return_state, go_backwards, stateful, unroll
     (ignored: always one ``lax.scan``).
 
     Weights: kernel (features, units), recurrent_kernel (units, units), bias (units,).
