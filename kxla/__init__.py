@@ -19,11 +19,25 @@ from .ops import KerasTensor, Variable
 from .layers import Layer
 from . import saving, debug, testing, passes
 from .saving.export import export
+from .devices import device
+from .initializers import Initializer
+from .losses import Loss
+from .metrics import Metric
+from .optimizers import Optimizer
+from .regularizers import Regularizer
 
 __version__ = "0.1.0"
+
+
+def version() -> str:
+    """kxla's version string (``keras.version()``'s counterpart)."""
+    return __version__
+
+
 __all__ = ["config", "ir", "ops", "activations", "constraints", "initializers", "regularizers", "layers",
            "losses", "metrics", "optimizers", "callbacks", "utils", "lower", "Input", "Model",
-           "Sequential", "KerasTensor", "Variable", "Layer", "saving", "export", "debug", "testing", "passes"]
+           "Sequential", "KerasTensor", "Variable", "Layer", "saving", "export", "debug", "testing", "passes",
+           "device", "version", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer"]
 
 
 def __getattr__(name):
