@@ -13,6 +13,10 @@ class Constraint:
     def get_config(self):
         return {}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
 
 class MaxNorm(Constraint):
     """Rescale so the norm along ``axis`` is at most ``max_value``."""
@@ -71,11 +75,21 @@ def get(identifier):
     if isinstance(identifier, str):
         return resolve("constraint", identifier, _ALL)()
     if isinstance(identifier, dict):
-        return resolve("constraint", identifier["class_name"], _ALL)(**identifier.get("config", {}))
-    raise ValueError(f"Could not interpret constraint {identifier!r}")
+        return deserialize(identifier)
+    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+
+
+def deserialize(config, custom_objects=None):
+    """``{"class_name", "config"}`` (Keras's serialized form) -> a Constraint."""
+    if isinstance(config, str):
+        return get(config)
+    name = config["class_name"]
+    cls = (custom_objects or {}).get(name) or resolve("constraint", name, _ALL)
+    return cls(**config.get("config", {}))
 
 
 def serialize(c):
     if c is None:
         return None
-    return {"class_name": type(c).__name__, "config": c.get_config() if hasattr(c, "get_config") else {}}
+    return {"module": "keras.constraints", "class_name": type(c).__name__,
+            "config": c.get_config() if hasattr(c, "get_config") else {}, "registered_name": None}

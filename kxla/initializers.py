@@ -14,7 +14,9 @@ from .utils.lookup import resolve
 from .utils.random import numpy_rng
 
 
-def _fans(shape):
+def _fans(shape, input_axes=None, output_axes=None):
+    if input_axes is not None and output_axes is not None:
+        return math.prod(shape[a] for a in input_axes), math.prod(shape[a] for a in output_axes)
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -35,6 +37,13 @@ class Initializer:
 
     def get_config(self) -> dict:
         return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def clone(self):
+        return type(self).from_config(self.get_config())
 
     def __repr__(self):
         return f"{type(self).__name__}({self.get_config()})"
@@ -118,16 +127,21 @@ class TruncatedNormal(RandomNormal):
 class VarianceScaling(RandomNormal):
     name = "variance_scaling"
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
+        if scale <= 0.0:
+            raise ValueError(f"Argument `scale` must be positive float. Received: scale={scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be fan_in, fan_out or fan_avg, got {mode!r}")
+        distribution = {"normal": "truncated_normal"}.get(distribution.lower(), distribution.lower())
         if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
             raise ValueError(f"distribution must be truncated_normal, untruncated_normal or uniform, "
                              f"got {distribution!r}")
         self.scale, self.mode, self.distribution, self.seed = scale, mode, distribution, seed
+        self.input_axes, self.output_axes = input_axes, output_axes
 
     def __call__(self, shape, dtype="float32"):
-        fan_in, fan_out = _fans(tuple(shape))
+        fan_in, fan_out = _fans(tuple(shape), self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         scale = self.scale / max(1.0, n)
         if self.distribution == "uniform":
@@ -139,18 +153,19 @@ class VarianceScaling(RandomNormal):
         return TruncatedNormal(0.0, stddev, self.seed)(shape, dtype)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed}
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution, "seed": self.seed,
+                "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 def _preset(cls_name, scale, mode, distribution):
     class Preset(VarianceScaling):
         name = cls_name
 
-        def __init__(self, seed=None):
-            super().__init__(scale, mode, distribution, seed)
+        def __init__(self, seed=None, input_axes=None, output_axes=None):
+            super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
 
         def get_config(self):
-            return {"seed": self.seed}
+            return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
     Preset.__name__ = Preset.__qualname__ = "".join(p.capitalize() for p in cls_name.split("_"))
     return Preset
 
@@ -199,22 +214,98 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+class STFT(Initializer):
+    """Conv kernels ``(frame_length, 1, fft_length // 2 + 1)`` computing a windowed STFT's real or imaginary side."""
+
+    name = "stft"
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            import scipy.signal
+            scipy.signal.get_window(window, 1)              # raises for an unknown window name
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                             f"Received scaling={scaling}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype="float32"):
+        frame_length, _, fft_length = shape
+        time = np.arange(frame_length, dtype=dtype).reshape(frame_length, 1, 1)
+        freq = np.arange(fft_length, dtype=dtype).reshape(1, 1, fft_length) / np.asarray((fft_length - 1) * 2,
+                                                                                            dtype)
+        args = (-2 * time * freq) * np.arccos(np.asarray(-1, dtype))
+        kernel = (np.cos(args) if self.side == "real" else np.sin(args)).astype(dtype)
+        if self.window is None:
+            return kernel
+        win = self.window
+        if isinstance(win, str):
+            import scipy.signal
+            win = scipy.signal.get_window(win, frame_length, self.periodic)
+        win = np.asarray(win, dtype=dtype)
+        if win.ndim != 1 or win.shape[-1] != frame_length:
+            raise ValueError(f"The shape of `window` must be equal to [frame_length].Received: window "
+                             f"shape={win.shape}")
+        win = win.reshape(frame_length, 1, 1)
+        scaling = {"density": lambda: np.sqrt(np.sum(np.square(win))), "spectrum": lambda: np.sum(np.abs(win)),
+                   None: lambda: np.asarray(1, dtype)}[self.scaling]()
+        return (kernel * win / scaling).astype(dtype)
+
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
+
+
+class _ArrayInitializer(Initializer):
+    """``get(array)``: always returns that array (the requested shape must match)."""
+
+    def __init__(self, value):
+        self.value = np.asarray(value)
+
+    def __call__(self, shape, dtype="float32"):
+        if tuple(shape) != self.value.shape:
+            raise ValueError(f"Initializer expected a shape of {self.value.shape} (the array it was given), "
+                             f"got {tuple(shape)}")
+        return self.value.astype(dtype)
+
+
 _ALL = {c.name: c for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
                             VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
-                            LecunUniform, LecunNormal, Orthogonal, Identity)}
+                            LecunUniform, LecunNormal, Orthogonal, Identity, STFT)}
 _ALL.update(uniform=RandomUniform, normal=RandomNormal, one=Ones, zero=Zeros)   # Keras's aliases
+_ALL.update({c.__name__: c for c in set(_ALL.values())})
+_ALL.update(IdentityInitializer=Identity, OrthogonalInitializer=Orthogonal, STFTInitializer=STFT)
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
+(zeros, ones, constant, random_normal, random_uniform, truncated_normal, variance_scaling, glorot_uniform,
+ glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, orthogonal, identity, stft) = (
+    Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling, GlorotUniform,
+    GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity, STFT)
 
 
 def get(identifier) -> Initializer:
-    """Resolve a name, a ``{"class_name", "config"}`` dict, an Initializer or a callable."""
+    """Resolve None, a name, a serialized dict, a class, an Initializer, a callable or an array."""
+    if identifier is None:
+        return None
     if isinstance(identifier, Initializer) or (callable(identifier) and not isinstance(identifier, type)):
         return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
     if isinstance(identifier, str):
         return resolve("initializer", identifier, _ALL)()
     if isinstance(identifier, dict):
-        cls = resolve("initializer", snake(identifier["class_name"]), _ALL)
-        return cls(**identifier.get("config", {}))
-    raise ValueError(f"Could not interpret initializer {identifier!r}")
+        return deserialize(identifier)
+    if hasattr(identifier, "shape") and hasattr(identifier, "dtype"):
+        return _ArrayInitializer(identifier)
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+
+
+def deserialize(config, custom_objects=None) -> Initializer:
+    """``{"class_name": ..., "config": {...}}`` (Keras's form, ``module`` optional) -> an Initializer."""
+    if isinstance(config, str):
+        return get(config)
+    name = config["class_name"]
+    cls = (custom_objects or {}).get(name) or resolve("initializer", name, _ALL)
+    return cls(**config.get("config", {}))
 
 
 def snake(name: str) -> str:
@@ -223,8 +314,11 @@ def snake(name: str) -> str:
 
 
 def serialize(init) -> dict:
-    return {"class_name": type(init).__name__, "config": init.get_config()} \
-        if isinstance(init, Initializer) else {"class_name": "custom", "config": {}}
+    """Keras's serialized form: ``{"module", "class_name", "config", "registered_name"}``."""
+    if not isinstance(init, Initializer):
+        return {"class_name": "custom", "config": {}}
+    return {"module": "keras.initializers", "class_name": type(init).__name__, "config": init.get_config(),
+            "registered_name": None}
 
 
 def name_of(init) -> str:

@@ -703,3 +703,14 @@ def get(identifier) -> Loss | None:
     if callable(identifier):
         return LossFunctionWrapper(identifier)
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
+
+
+# Keras 3's newer losses live in losses_extra.py; registered here so names, get and deserialize see them.
+from .losses_extra import (CTC, CategoricalGeneralizedCrossEntropy, Circle, Dice, Tversky,  # noqa: E402
+                           categorical_generalized_cross_entropy, circle, ctc, dice, tversky)
+
+ALL_CLASSES = ALL_CLASSES + (Dice, Tversky, Circle, CategoricalGeneralizedCrossEntropy, CTC)
+_FUNCTIONS.update({fn.__name__: fn for fn in (dice, tversky, circle, categorical_generalized_cross_entropy, ctc)})
+ALL_OBJECTS.update({cls.__name__: cls for cls in ALL_CLASSES}, **_FUNCTIONS)
+__all__ += ["Dice", "Tversky", "Circle", "CategoricalGeneralizedCrossEntropy", "CTC", "dice", "tversky", "circle",
+            "categorical_generalized_cross_entropy", "ctc"]
