@@ -73,7 +73,7 @@ def check_against_keras(keras, ours, class_name, kwargs, inputs, training=False,
     traced, _, _ = run_traced(ours, inputs, training=training)
     np.testing.assert_allclose(traced, expected, rtol=rtol, atol=atol)
     if not training:
-        eager = np.asarray(ours(inputs))
+        eager = np.asarray(ours(inputs, training=False))
         np.testing.assert_allclose(eager, expected, rtol=rtol, atol=atol)
     return traced, twin
 

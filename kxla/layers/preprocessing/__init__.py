@@ -1,0 +1,6 @@
+"""Preprocessing layers (Keras 3 names): image resizing/cropping and random augmentation (graph layers)."""
+from .resizing import CenterCrop, Resizing
+from .random_image import RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomInvert
+
+__all__ = ["CenterCrop", "Resizing", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
+           "RandomInvert"]

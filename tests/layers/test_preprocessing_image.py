@@ -1,0 +1,95 @@
+"""Image preprocessing layers against Keras 3: Resizing, CenterCrop and the random augmentation layers.
+
+Deterministic results (resizing, cropping, every augmentation at inference)
+are compared with Keras through ``check_layer``; training-mode draws cannot
+match Keras's RNG, so their results are checked for what the transformation
+allows (each flipped image is the image or its mirror, a crop is a window
+of the input, contrast/brightness within their ranges) and for varying
+with the step's key.
+"""
+import numpy as np
+import pytest
+
+import kxla
+from kxla import layers as L
+from layer_check import check_layer, run_traced
+
+IMG = np.random.default_rng(0).uniform(0, 255, (3, 6, 5, 2)).astype("float32")
+SLOW = pytest.mark.slow
+
+DETERMINISTIC = [
+    ("Resizing", {"height": 4, "width": 3}, IMG),
+    pytest.param("Resizing", {"height": 8, "width": 10, "interpolation": "nearest"}, IMG, marks=SLOW),
+    ("Resizing", {"height": 4, "width": 4, "crop_to_aspect_ratio": True}, IMG),
+    ("Resizing", {"height": 4, "width": 4, "pad_to_aspect_ratio": True, "fill_value": 7.0}, IMG),
+    pytest.param("Resizing", {"height": 3, "width": 6, "data_format": "channels_first"},
+                 np.moveaxis(IMG, -1, 1), marks=SLOW),
+    ("CenterCrop", {"height": 4, "width": 3}, IMG),
+    ("CenterCrop", {"height": 8, "width": 4}, IMG),
+    ("RandomFlip", {}, IMG),
+    ("RandomCrop", {"height": 4, "width": 3, "seed": 3}, IMG),
+    ("RandomContrast", {"factor": 0.3}, IMG),
+    ("RandomBrightness", {"factor": (-0.2, 0.4)}, IMG),
+    ("RandomInvert", {"factor": 0.5}, IMG),
+]
+
+
+@pytest.mark.parametrize("class_name,kwargs,x", DETERMINISTIC)
+def test_matches_keras_at_inference(keras, class_name, kwargs, x):
+    check_layer(keras, class_name, kwargs, x, rtol=1e-4, atol=1e-3)
+
+
+def _train(layer, x, seed):
+    return run_traced(layer, x, training=True, rng_seed=seed)[0]
+
+
+def test_random_flip_in_training():
+    x = np.random.default_rng(1).normal(size=(16, 4, 3, 1)).astype("float32")
+    for mode, flip in (("horizontal", lambda a: a[:, ::-1]), ("vertical", lambda a: a[::-1]),
+                       ("horizontal_and_vertical", lambda a: a[::-1, ::-1])):
+        out = _train(L.RandomFlip(mode), x, 0)
+        flipped = [np.allclose(o, flip(i)) for o, i in zip(out, x)]
+        kept = [np.allclose(o, i) for o, i in zip(out, x)]
+        assert all(f or k for f, k in zip(flipped, kept)) and any(flipped) and any(kept)
+    assert not np.allclose(_train(L.RandomFlip(), x, 0), _train(L.RandomFlip(), x, 1))
+    np.testing.assert_array_equal(np.asarray(L.RandomFlip()(x, training=False)), x)
+
+
+def test_random_crop_contrast_brightness_invert_in_training():
+    out = _train(L.RandomCrop(4, 3), IMG, 0)
+    windows = [IMG[:, i:i + 4, j:j + 3] for i in range(3) for j in range(3)]
+    assert out.shape == (3, 4, 3, 2) and any(np.allclose(out, w) for w in windows)
+    assert len({tuple(_train(L.RandomCrop(4, 3), IMG, s)[0, 0, 0]) for s in range(6)}) > 1
+
+    out = _train(L.RandomContrast(0.5), IMG, 0)
+    mean = IMG.mean(axis=(1, 2), keepdims=True)
+    c = ((out - mean) / (IMG - mean))[:, 0, 0, 0]
+    assert np.all((c >= 1.0 - 1e-4) & (c <= 1.5 + 1e-4)) and out.min() >= 0 and out.max() <= 255
+
+    out = _train(L.RandomBrightness(0.2), IMG, 0)
+    inside = (out > 0) & (out < 255)
+    delta = np.where(inside, out - IMG, np.nan)
+    per_image = np.nanmax(delta, axis=(1, 2, 3)) - np.nanmin(delta, axis=(1, 2, 3))
+    assert np.all(per_image < 1e-3) and np.all(np.abs(np.nanmean(delta, axis=(1, 2, 3))) <= 51 + 1e-3)
+
+    out = _train(L.RandomInvert(1.0), IMG, 0)
+    assert all(np.allclose(o, i) or np.allclose(o, 255 - i) for o, i in zip(out, IMG))
+
+
+def test_direct_call_augments_and_model_follows_its_mode():
+    x = IMG[:1]
+    layer = L.RandomBrightness((0.3, 0.4))
+    assert np.all(np.asarray(layer(x)) >= x)                 # a direct call trains, as in Keras
+    model = kxla.Sequential([kxla.Input((6, 5, 2)), L.RandomBrightness((0.3, 0.4)), L.Resizing(3, 3)])
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.asarray(L.Resizing(3, 3)(x)), rtol=1e-5)
+    assert "random_uniform_like" in str(model.to_ir(training=True))
+    assert "random_uniform_like" not in str(model.to_ir(training=False))
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="factor"):
+        L.RandomContrast(1.5)
+    with pytest.raises(ValueError, match="Only one of"):
+        L.Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match="unknown mode"):
+        L.RandomFlip("diagonal")
