@@ -4,3 +4,6 @@ from .random_image import RandomBrightness, RandomContrast, RandomCrop, RandomFl
 
 __all__ = ["CenterCrop", "Resizing", "RandomBrightness", "RandomContrast", "RandomCrop", "RandomFlip",
            "RandomInvert"]
+from .encoding import CategoryEncoding, Discretization  # noqa: E402
+from .lookup import IntegerLookup, StringLookup  # noqa: E402
+__all__ += ["CategoryEncoding", "Discretization", "IntegerLookup", "StringLookup"]
