@@ -153,3 +153,27 @@ def get(identifier, loss=None, output_shape=None, target_shape=None) -> Metric |
     if callable(identifier):
         return MeanMetricWrapper(identifier)
     raise ValueError(f"Could not interpret metric identifier: {identifier!r}")
+
+# Keras 3's other metrics (new files) and the loss functions Keras also exports as metric functions.
+from .extra import (CategoricalHinge, ConcordanceCorrelation, CosineSimilarity, Hinge,  # noqa: E402
+                    KLDivergence, LogCoshError, PearsonCorrelation, Poisson, SquaredHinge,
+                    concordance_correlation, pearson_correlation)
+from .f_score import F1Score, FBetaScore, R2Score  # noqa: E402
+from .iou import IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: E402
+from .threshold_at import (PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,  # noqa: E402
+                           SpecificityAtSensitivity)
+from ..losses import (binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,  # noqa: E402
+                      categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+                      mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+                      mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
+
+_MORE = (Hinge, SquaredHinge, CategoricalHinge, KLDivergence, Poisson, LogCoshError, CosineSimilarity,
+         PearsonCorrelation, ConcordanceCorrelation, F1Score, FBetaScore, R2Score, IoU, BinaryIoU, MeanIoU,
+         OneHotIoU, OneHotMeanIoU, PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
+         SpecificityAtSensitivity)
+ALL_CLASSES = ALL_CLASSES + _MORE
+ALL_OBJECTS.update({cls.__name__: cls for cls in _MORE})
+ALL_OBJECTS.update({snake_case(cls.__name__): cls for cls in _MORE})
+ALL_OBJECTS.update({"logcosh": LogCoshError, "cosine_similarity": CosineSimilarity})
+_FUNCTIONS.update({fn.__name__: fn for fn in (pearson_correlation, concordance_correlation)})
+__all__ += [cls.__name__ for cls in _MORE] + ["pearson_correlation", "concordance_correlation"]
