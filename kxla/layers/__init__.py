@@ -21,3 +21,4 @@ from .core.identity import Identity, Masking  # noqa: F401
 from .core.einsum_dense import EinsumDense  # noqa: F401
 from .aliases import *  # noqa: F401,F403
 from .preprocessing import *  # noqa: F401,F403
+from .core.wrapper import Pipeline, Wrapper, deserialize, serialize  # noqa: F401

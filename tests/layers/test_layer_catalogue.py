@@ -118,3 +118,51 @@ def test_errors():
         L.Cropping1D((3, 3))(X3)
     with pytest.raises(TypeError, match="output_size"):
         L.AdaptiveAveragePooling2D((1, 2, 3))
+
+
+@pytest.mark.parametrize("kwargs", [dict(head_dim=3, num_query_heads=4, num_key_value_heads=2),
+                                    pytest.param(dict(head_dim=2, num_query_heads=2, num_key_value_heads=1,
+                                                      use_gate=True, sliding_window=2), marks=SLOW)])
+def test_group_query_attention_matches_keras(keras, kwargs):
+    from layer_check import check_config
+    q, v = rand(2, 4, 6), rand(2, 5, 6, seed=2)
+    q_mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1]], bool)
+    v_mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    ours = kxla.layers.GroupQueryAttention(**kwargs, bias_initializer="random_normal")
+    ours(q, v)
+    twin = keras.layers.GroupQueryAttention(**kwargs, bias_initializer="random_normal")
+    twin(q, v)
+    assert [w.path for w in ours.weights] == [w.path for w in twin.weights]
+    twin.set_weights(ours.get_weights())
+    for causal, scores in ((False, False), (True, True)):          # the two softmax paths Keras has
+        got = ours(q, v, query_mask=q_mask, value_mask=v_mask, use_causal_mask=causal,
+                   return_attention_scores=scores)
+        ref = twin(q, v, query_mask=q_mask, value_mask=v_mask, use_causal_mask=causal,
+                   return_attention_scores=scores)
+        for a, b in zip(got if scores else [got], ref if scores else [ref]):
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+    check_config(keras, ours, "GroupQueryAttention", {**kwargs, "bias_initializer": "random_normal"}, twin)
+
+
+def test_serialize_wrapper_pipeline(keras):
+    L = kxla.layers
+    dense = L.Dense(3, name="d")
+    config = L.serialize(dense)
+    assert config["class_name"] == "Dense" and L.deserialize(config).get_config() == dense.get_config()
+    assert type(L.deserialize(keras.layers.serialize(keras.layers.Dense(2)))) is L.Dense
+    x = np.random.default_rng(0).uniform(0, 255, (2, 5, 5, 1)).astype("float32")
+    pipe = L.Pipeline([L.Rescaling(1 / 255.0), L.CenterCrop(3, 3)])
+    twin = keras.layers.Pipeline([keras.layers.Rescaling(1 / 255.0), keras.layers.CenterCrop(3, 3)])
+    np.testing.assert_allclose(np.asarray(pipe(x)), np.asarray(twin(x)), rtol=1e-6)
+    assert [type(l) for l in L.Pipeline.from_config(pipe.get_config()).layers] == [L.Rescaling, L.CenterCrop]
+
+    class Twice(L.Wrapper):
+        def call(self, inputs):
+            return self.layer(self.layer(inputs))
+
+    wrapped = Twice(L.Dense(4, name="inner"))
+    out = wrapped(rand(2, 4))
+    assert out.shape == (2, 4) and [w.name for w in wrapped.weights] == ["kernel", "bias"]
+    assert wrapped.get_config()["layer"]["class_name"] == "Dense"
+    with pytest.raises(ValueError, match="supported layer type"):
+        L.Wrapper("dense")
