@@ -49,6 +49,8 @@ class CallbackList:
             cb.set_params(params)
         self.batch_listeners = {hook: [cb for cb in self.callbacks if overrides(cb, hook)]
                                 for hook in _BATCH_HOOKS}
+        for hook, listeners in self.batch_listeners.items():     # per-batch hooks: no lookup per call
+            setattr(self, hook, _fanout([getattr(cb, hook) for cb in listeners]))
 
     def wants(self, hook: str) -> bool:
         """Whether any callback overrides batch hook ``hook`` (else fit skips building its logs)."""
@@ -63,3 +65,13 @@ class CallbackList:
         if hook.startswith("on_"):
             return lambda *args: self.call(hook, *args)
         raise AttributeError(hook)
+
+
+def _fanout(methods: list):
+    if len(methods) == 1:
+        return methods[0]
+
+    def call(*args):
+        for method in methods:
+            method(*args)
+    return call

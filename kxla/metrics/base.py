@@ -296,6 +296,27 @@ class Metric:
         for k, v in self._keyed_variables():
             v.assign(state[k])
 
+    # ------------------------------------------------------------------ Keras 3's stateless API
+    def stateless_update_state(self, metric_variables, *args, **kwargs) -> list:
+        """``update_state`` on values ordered like ``variables``; returns the new values (a list)."""
+        keys = [k for k, _ in self._keyed_variables()]
+        if len(metric_variables) != len(keys):
+            raise ValueError(f"Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                             f"{type(self).__name__}().variables. Received list with length "
+                             f"{len(metric_variables)}, but expected {len(keys)} variables.")
+        new = self.update(dict(zip(keys, metric_variables)), *args, **kwargs)
+        return [new[k] for k in keys]
+
+    def stateless_result(self, metric_variables):
+        """``result()`` of values ordered like ``variables``."""
+        keys = [k for k, _ in self._keyed_variables()]
+        return self.result(dict(zip(keys, metric_variables)))
+
+    def stateless_reset_state(self) -> list:
+        """Fresh values ordered like ``variables``."""
+        state = self.init()
+        return [state[k] for k, _ in self._keyed_variables()]
+
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": self.dtype}

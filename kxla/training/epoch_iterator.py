@@ -29,6 +29,31 @@ class FitData(NamedTuple):
     source: object               # a data.BatchSource for generators (next epochs), else None
     batch_size: int
     shuffle: bool
+    steps_per_epoch: int | None  # arrays: batches per epoch, continuing through the data across epochs
+
+
+class ArrayCursor:
+    """Keras's epoch iterator over arrays with ``steps_per_epoch``: each epoch takes the next batches of
+    one pass over the (shuffled) data; a pass that runs out ends the epoch early (with Keras's warning)
+    and the next epoch starts a new pass."""
+
+    def __init__(self, n: int, batch_size: int, shuffle: bool, steps: int):
+        self.n, self.batch_size, self.shuffle, self.steps = n, batch_size, shuffle, steps
+        self.batches, self.pos = None, 0
+
+    def next_epoch(self, rng) -> list:
+        if self.batches is None:
+            order = rng.permutation(self.n) if self.shuffle else None
+            self.batches, self.pos = list(data_mod.batch_slices(self.n, self.batch_size, order)), 0
+        take = self.batches[self.pos:self.pos + self.steps]
+        self.pos += len(take)
+        if len(take) < self.steps:
+            import warnings
+            warnings.warn("Your input ran out of data; interrupting epoch. Make sure that your dataset or "
+                          "generator can generate at least `steps_per_epoch * epochs` batches.")
+        if self.pos >= len(self.batches):
+            self.batches = None
+        return take
 
 
 class EpochIterator:
@@ -74,14 +99,15 @@ class EpochIterator:
                 raise ValueError("fit() received a generator that yielded no batches")
             x, y, sample_weight = drawn
             batch_size, shuffle = source.batch_size, False
-        elif steps_per_epoch is not None:
-            raise ValueError("steps_per_epoch is only meaningful for generators, which this fit() call "
-                             "did not receive; pass arrays and batch_size")
+        elif steps_per_epoch is not None and (isinstance(steps_per_epoch, bool) or
+                                              not isinstance(steps_per_epoch, int) or steps_per_epoch < 1):
+            raise ValueError(f"steps_per_epoch must be a positive integer, got {steps_per_epoch!r}")
         train = self._prepare(x, y, sample_weight, need_y=self._loss_spec is not None, class_weight=class_weight)
         train, val = self._validation(train, validation_split, validation_data, validation_steps)
         if train.n == 0:
             raise ValueError("fit() received no samples")
-        return FitData(train, val, source, batch_size or 32, shuffle)
+        return FitData(train, val, source, batch_size or 32, shuffle,
+                       steps_per_epoch if source is None else None)
 
     def _validation(self, train: EpochData, split, data, steps):
         if data is not None and data_mod.is_batch_iterable(data):

@@ -18,7 +18,7 @@ from ..ops.tracing import Variable
 from . import data as data_mod
 from .epoch_iterator import EpochData
 from .loop import LazyLogs
-from .step_builder import PredictHit, current_distribution
+from .step_builder import PredictHit, current_distribution, overrides_step
 
 
 class Inference:
@@ -41,7 +41,8 @@ class Inference:
     def _evaluate_arrays(self, data: EpochData, batch_size, cblist=None):
         """Every batch padded to ``batch_size`` rows and masked: one program per batch size."""
         dist = current_distribution()
-        eval_fn, metric_fns, store = self._eval_fn(), self._metric_fns(), self._model_state
+        eval_fn, metric_fns = self._eval_fn(data.sw is not None), self._metric_fns("test")
+        store, pad = self._model_state, not overrides_step(self, "test")
         ms = metric_fns.init()
         shards = dist.num_model_replicas if dist is not None else 1
         batcher = data_mod.Batcher(data.xs, data.ys, data.sw, data_mod.padded_rows(batch_size, shards),
@@ -56,7 +57,7 @@ class Inference:
         for b, idx in enumerate(data_mod.batch_slices(data.n, batch_size)):
             if want_begin and b % k == 0:
                 cblist.on_test_batch_begin(b, {})
-            args = self._place(batcher.single(idx, pad=True), dist)
+            args = self._place(batcher.single(idx, pad=pad), dist)
             with collect, store.lock:
                 _, p, st = self._inference_weights(dist)
                 ms = eval_fn(p, st, ms, *args)
@@ -105,7 +106,7 @@ class Inference:
         single = self._predict_single()
         predict_fn = (lambda p, st, bx: [single(tuple(p.values()), tuple(st.values()), bx[0])]) \
             if single is not None else self._predict_fn()
-        collect = self._stats.collect("predict")
+        collect, custom = self._stats.collect("predict"), overrides_step(self, "predict")
         cblist.on_predict_begin({})
         want_begin, want_end = cblist.wants("on_predict_batch_begin"), cblist.wants("on_predict_batch_end")
         chunks, n = [], data.n
@@ -113,7 +114,7 @@ class Inference:
         for b, idx in enumerate(data_mod.batch_slices(max(n, 1), rows)):
             if want_begin and b % k == 0:
                 cblist.on_predict_batch_begin(b, {})
-            bx = self._place(batcher.single(idx)[0], dist)
+            bx = self._place(batcher.single(idx, pad=not custom)[0], dist)
             with collect, store.lock:
                 _, p, st = self._inference_weights(dist)
                 outs = predict_fn(p, st, bx)
@@ -130,7 +131,7 @@ class Inference:
         The call is remembered (``StepCache.predict_hit``: input shape, batch_size, dtype, state
         version, runner): repeating it — batch-1 serving — costs a few comparisons and the call.
         """
-        if _distribution_lib.in_use():
+        if _distribution_lib.in_use() or overrides_step(self, "predict"):
             return None
         store, hit = self._model_state, self._cache.predict_hit
         with store.lock:

@@ -22,6 +22,7 @@ from ..utils.random import next_seed, numpy_rng
 from . import compile_stats as _compile_stats_mod
 from . import data as data_mod
 from . import plan as plan_mod
+from .epoch_iterator import ArrayCursor
 from .state import interrupt_guard, raise_pending
 from .step_builder import current_distribution, step_key
 
@@ -93,6 +94,7 @@ class FitRun:
     train_k: object
     steps: int
     step_count: int = 0
+    cursor: ArrayCursor | None = None
 
 
 class Loop:
@@ -108,11 +110,13 @@ class Loop:
         data = self._fit_data(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
                               validation_split, validation_data, validation_steps)
         verbose = 1 if verbose == "auto" else int(verbose)
-        steps = data_mod.num_batches(data.train.n, data.batch_size)
+        steps = data.steps_per_epoch or data_mod.num_batches(data.train.n, data.batch_size)
         history = History()
         cblist = self._callback_list(callbacks, verbose, {"epochs": epochs, "steps": steps, "verbose": verbose},
                                      extra=[history])
         run = self._fit_run(data.train, data.batch_size, steps)
+        if data.steps_per_epoch:
+            run.cursor = ArrayCursor(data.train.n, data.batch_size, data.shuffle, data.steps_per_epoch)
         store = self._model_state
         stats_before = self._stats.as_dict()
         self.stop_training = False
@@ -128,7 +132,7 @@ class Loop:
                     run.batcher = self._batcher(train, data.batch_size, run.dist)
                 cblist.on_epoch_begin(epoch, {})
                 ms = self._train_epoch(run, cblist, train.n, data.batch_size, data.shuffle)
-                logs = self._metric_fns().result(ms)
+                logs = self._metric_fns("train").result(ms)
                 if data.val is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._evaluate_arrays(data.val, validation_batch_size or data.batch_size, cblist)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -165,8 +169,9 @@ class Loop:
         random = any(get_op(node.op).effect == "random" for node in graph.nodes)
         fixed = None if random else jax.device_put(np.int32(0), dist.replicated() if dist else None)
         self._bind_training_state(traced, dist)
-        train_1 = self._train_fn(1)
-        train_k = self._train_fn(plan.k) if plan.mode == "scan" else train_1
+        weighted = train.sw is not None
+        train_1 = self._train_fn(1, weighted)
+        train_k = self._train_fn(plan.k, weighted) if plan.mode == "scan" else train_1
         return FitRun(dist, traced, batcher, coupled, plan, depth, step_key(next_seed()), fixed, train_1, train_k, steps)
 
     def _execution_plan(self, k: int, graph, batch_bytes: int, prefetch: int) -> plan_mod.ExecutionPlan:
@@ -181,9 +186,12 @@ class Loop:
     def _train_epoch(self, run: FitRun, cblist, n: int, batch_size: int, shuffle: bool):
         """One epoch of steps; returns the metric state."""
         self._weights(run.traced, run.dist)       # validation or a callback may have rebound the state
-        ms = self._metric_fns().init()
-        order = numpy_rng().permutation(n) if shuffle else None
-        batches = list(data_mod.batch_slices(n, batch_size, order))
+        ms = self._metric_fns("train").init()
+        if run.cursor is not None:
+            batches = run.cursor.next_epoch(numpy_rng())
+        else:
+            order = numpy_rng().permutation(n) if shuffle else None
+            batches = list(data_mod.batch_slices(n, batch_size, order))
         listens = cblist.wants("on_train_batch_begin") or cblist.wants("on_train_batch_end")
         if run.plan.mode != "scan" and run.depth == 0 and not listens:
             return self._tight_epoch(run, batches, ms)
@@ -191,7 +199,7 @@ class Loop:
         feed = data_mod.Prefetcher(units, lambda u: self._produce(run, u), run.depth) if run.depth > 0 else \
             ((u, self._produce(run, u)) for u in units)
         try:
-            return self._callback_epoch(run, cblist, feed, ms)
+            return self._callback_epoch(run, cblist, feed, ms, len(batches))
         finally:
             if run.depth > 0:
                 feed.close()
@@ -225,10 +233,10 @@ class Loop:
                     break
         return ms
 
-    def _callback_epoch(self, run: FitRun, cblist, feed, ms):
+    def _callback_epoch(self, run: FitRun, cblist, feed, ms, total: int):
         """Steps with batch callbacks (or scanned groups, or prefetched batches)."""
         want_begin, want_end = cblist.wants("on_train_batch_begin"), cblist.wants("on_train_batch_end")
-        result, b, since, start, k = self._metric_fns().result, 0, 0, 0, run.plan.k
+        result, b, since, start, k = self._metric_fns("train").result, 0, 0, 0, run.plan.k
         for (kind, group), args in feed:
             if since == 0:
                 start = b
@@ -238,7 +246,7 @@ class Loop:
             run.step_count += len(group)
             b += len(group)
             since += len(group)
-            if since >= k or b >= run.steps:
+            if since >= k or b >= total:
                 since = 0
                 if want_end:         # Keras's index: the group's last step, as if the group were full
                     cblist.on_train_batch_end(start + k - 1, LazyLogs(lambda ms=ms: result(ms)))

@@ -177,6 +177,53 @@ def interrupt_guard(store: ModelState):
                 raise_pending()
 
 
+class OptimizerView:
+    """Lets a built optimizer's Keras-ordered Variables (``iteration``, ``learning_rate``, slots) view
+    the model's optimizer state, so ``optimizer.iterations`` and ``optimizer.variables`` follow fit."""
+
+    def __init__(self, store: ModelState, optimizer, names: list):
+        self.store, self.optimizer, self.names = store, optimizer, names
+        self.index = {id(v): entry for v, entry in zip(optimizer._variables, optimizer._layout)}
+
+    def read(self, var):
+        kind, key, i = self.index[id(var)]
+        opt = self.store.optimizer
+        if kind == "learning_rate":
+            return np.float32(self.optimizer.learning_rate)
+        if kind == "iterations":
+            return opt["iterations"]
+        return opt[key][self.names[i]] if kind == "slot" else opt[key]
+
+    def write(self, var, value):
+        kind, key, i = self.index[id(var)]
+        if kind == "learning_rate":
+            self.optimizer.learning_rate = float(np.asarray(value))
+            return
+        with self.store.lock:
+            opt = dict(self.store.optimizer)
+            old = opt["iterations"] if kind == "iterations" else (opt[key][self.names[i]] if kind == "slot"
+                                                                  else opt[key])
+            new = jax.device_put(np.asarray(value, dtype=np.asarray(old).dtype), getattr(old, "sharding", None))
+            if kind == "slot":
+                opt[key] = {**opt[key], self.names[i]: new}
+            else:
+                opt["iterations" if kind == "iterations" else key] = new
+            self.store.optimizer = opt
+            self.store.version += 1
+
+
+def bind_optimizer(store: ModelState, optimizer, trainable_variables) -> None:
+    """Build a Keras-API optimizer on the model's trainable variables and let its Variables view ``store``."""
+    if not hasattr(optimizer, "build") or store.optimizer is None:
+        return
+    optimizer.build(trainable_variables)
+    if [id(v) for v in getattr(optimizer, "_trainable_variables", [])] != [id(v) for v in trainable_variables]:
+        return                       # built on other variables: leave its Variables alone
+    view = OptimizerView(store, optimizer, [v.ir_name for v in trainable_variables])
+    for var in optimizer._variables:
+        var._store = view
+
+
 class StateOwner:
     """Mixin of ``Trainer``: the model's ``ModelState`` bound to its Variables, optimizer state included."""
 
@@ -225,6 +272,7 @@ class StateOwner:
             if init is None:                                   # one program, not one per slot shape
                 init = self._cache.opt_init[keys] = jax.jit(self.optimizer.init)
             store.optimizer, store.opt_keys = init(p), keys
+            bind_optimizer(store, self.optimizer, [v for v in self._split(traced)[0]])
         if dist is not None:
             p_sh = {k: a.sharding for k, a in p.items()}
             store.optimizer = jax.device_put(store.optimizer, opt_shardings(store.optimizer, p_sh,

@@ -60,10 +60,15 @@ class StepCache:
     predict: dict = field(default_factory=dict)     # "list" | "single" -> jitted predict program
     predict_spec: tuple | None = None               # (feature shape, dtype, single program)
     predict_hit: PredictHit | None = None
-    metrics: MetricFns | None = None
+    metrics: dict = field(default_factory=dict)     # "train" | "test" -> MetricFns
     opt_init: dict = field(default_factory=dict)    # trainable names -> jitted optimizer.init
     lr: tuple | None = None                         # (rate, distribution, device scalar)
     inference: tuple | None = None                  # (version key, distribution, traced, p, st)
+
+
+def overrides_step(model, kind: str) -> bool:
+    """Whether the model overrides ``{kind}_step`` (Keras 3's JAX-backend custom step)."""
+    return custom_step.overrides(model, f"{kind}_step")
 
 
 def current_distribution():
@@ -137,8 +142,13 @@ class StepBuilder:
         return params, frozen, state
 
     # -- metrics ------------------------------------------------------------------------------
-    def _metric_fns(self) -> MetricFns:
-        if self._cache.metrics is None:
+    def _metric_fns(self, kind: str = "test") -> MetricFns:
+        """Metric state init/result for the ``kind`` ("train"/"test") step (a custom step's own)."""
+        if overrides_step(self, kind):
+            if kind not in self._cache.metrics:
+                self._cache.metrics[kind] = custom_step.metric_fns(self, None)
+            return self._cache.metrics[kind]
+        if "builtin" not in self._cache.metrics:
             objs = self._metric_objects()
             init = jax.jit(lambda: {k: m.init() for k, m in objs.items()})
             result = jax.jit(lambda s: {k: m.result(s[k]) for k, m in objs.items()})
@@ -156,19 +166,23 @@ class StepBuilder:
                 values = jax.device_get(result(state))
                 return {k: float(values[k]) for k in order}
 
-            self._cache.metrics = MetricFns(init_metrics, fetch)
-        return self._cache.metrics
+            self._cache.metrics["builtin"] = MetricFns(init_metrics, fetch)
+        return self._cache.metrics["builtin"]
 
     # -- train --------------------------------------------------------------------------------
-    def _train_fn(self, k: int = 1):
-        """The jitted train step (module docstring); ``k > 1``: ``lax.scan`` over ``k`` stacked batches."""
+    def _train_fn(self, k: int = 1, weighted: bool = False):
+        """The jitted train step (module docstring); ``k > 1``: ``lax.scan`` over ``k`` stacked batches.
+
+        ``weighted``: the data has sample weights (a custom step then gets ``(x, y, sample_weight)``).
+        """
         dist = current_distribution()
-        key = (k, dist_id(dist))
+        custom = overrides_step(self, "train")
+        key = (k, dist_id(dist), custom and weighted)
         if key not in self._cache.train:
-            one_step = custom_step.train_step_fn(self) if custom_step.overrides(self, "train_step") \
-                else self._builtin_train_step()
-            kw = {"out_shardings": self._step_out_shardings(dist)} if dist is not None else {}
-            self._cache.train[key] = jax.jit(_steps(one_step, k), donate_argnums=(0, 2, 3, 4), **kw)
+            one_step = custom_step.train_step_fn(self, weighted) if custom else self._builtin_train_step()
+            kw = {"out_shardings": self._step_out_shardings(dist)} if dist is not None and not custom else {}
+            jitted = jax.jit(_steps(one_step, k), donate_argnums=(0, 2, 3, 4), **kw)
+            self._cache.train[key] = custom_step.LogsStep(_steps(one_step, k), jitted, 4) if custom else jitted
         return self._cache.train[key]
 
     def _builtin_train_step(self):
@@ -213,13 +227,16 @@ class StepBuilder:
         return (p_sh, st_sh, opt_sh, repl) if not self._loss_scaling() else (p_sh, st_sh, opt_sh, repl, repl)
 
     # -- test and predict ---------------------------------------------------------------------
-    def _eval_fn(self):
+    def _eval_fn(self, weighted: bool = False):
         """The jitted test step ``step(p, st, ms, xs, ys, sw, mask) -> ms`` (metric state donated)."""
         dist = current_distribution()
-        key = dist_id(dist)
+        custom = overrides_step(self, "test")
+        key = (dist_id(dist), custom and weighted)
         if key not in self._cache.test:
-            if custom_step.overrides(self, "test_step"):
-                step = custom_step.test_step_fn(self)
+            if custom:
+                step = custom_step.test_step_fn(self, weighted)
+                self._cache.test[key] = custom_step.LogsStep(step, jax.jit(step, donate_argnums=(2,)), 2)
+                return self._cache.test[key]
             else:
                 traced, fn, _ = self._lowered(False)
                 n_out = traced.n_outputs
@@ -244,7 +261,7 @@ class StepBuilder:
             traced, fn, _ = self._lowered(False)
             single = None
             if len(traced.graph.inputs) == 1 and traced.n_outputs == 1 and \
-                    traced.out_treedef.num_leaves == 1 and not custom_step.overrides(self, "predict_step"):
+                    traced.out_treedef.num_leaves == 1 and not overrides_step(self, "predict"):
                 p_names = [v.ir_name for v in traced.variables if v.kind == "param"]
                 st_names = [v.ir_name for v in traced.variables if v.kind == "state"]
                 single = jax.jit(lambda pv, sv, x: fn(dict(zip(p_names, pv)), dict(zip(st_names, sv)), [x],
@@ -255,7 +272,7 @@ class StepBuilder:
     def _predict_fn(self):
         """The jitted predict step ``step(p, st, xs) -> list of outputs``."""
         if "list" not in self._cache.predict:
-            if custom_step.overrides(self, "predict_step"):
+            if overrides_step(self, "predict"):
                 self._cache.predict["list"] = jax.jit(custom_step.predict_step_fn(self))
             else:
                 traced, fn, _ = self._lowered(False)

@@ -29,18 +29,19 @@ import numpy as np
 from ..utils.random import next_seed
 from . import data as data_mod
 from .compile_stats import CompileStats
-from .custom_step import TrainState, overrides
+from .custom_step import overrides
 from .epoch_iterator import EpochIterator
 from .inference import Inference
 from .loop import Loop
 from .plan import ExecutionPlan  # noqa: F401 - re-exported
 from .state import ModelState, StateOwner, interrupt_guard, raise_pending
+from .stateless import Stateless
 from .step_builder import StepBuilder, StepCache, current_distribution, step_key
 
 warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
 
 
-class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference):
+class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless):
     """Mixin giving ``Model`` Keras 3's training API."""
 
     def __init__(self):
@@ -231,40 +232,6 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference):
                 objs[m.log_name] = m
         return objs
 
-    # -- the Keras 3 way to customize a step ------------------------------------------------
-    def train_step(self, state: TrainState, data):
-        """One training step; override it as in Keras 3's JAX backend. Runs inside ``jax.jit``.
-
-        Arguments:
-          state: a ``TrainState`` (params, frozen, state, optimizer, metrics, rng, learning_rate).
-          data: ``(x, y, sample_weight)``; padded rows of a ragged batch have sample weight 0.
-
-        Returns:
-          ``(logs, new_state)`` (``logs`` may be None: kxla reads the metrics state) or just
-          ``new_state``. The built-in step (used when this is not overridden) is equivalent to::
-
-            x, y, sample_weight = data
-            def loss_fn(params):
-                y_pred, new_state = self.stateless_call({**params, **state.frozen}, state.state, x,
-                                                        training=True, rng=state.rng)
-                return self.compute_loss(x, y, y_pred, sample_weight), (y_pred, new_state)
-            (loss, (y_pred, new_state)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-            params, opt = self.optimizer.stateless_apply(state.optimizer, grads, state.params,
-                                                         state.learning_rate)
-            metrics = self.stateless_update_metrics(state.metrics, loss, y, y_pred, sample_weight)
-            return None, state._replace(params=params, state=new_state, optimizer=opt, metrics=metrics)
-        """
-        raise TypeError("Trainer.train_step is only called when a subclass overrides it")
-
-    def stateless_call(self, params: dict, state: dict, x, training: bool = False, rng=None):
-        """Run the model as a pure function: ``(y_pred, new_state)`` (y_pred in the model's structure)."""
-        traced, fn, _ = self._lowered(bool(training))
-        xs = list(x) if isinstance(x, (list, tuple)) else [x]
-        outs, new_state = fn(params, state, xs, rng=rng, training=bool(training))
-        self._regularization = outs[traced.n_outputs:]       # picked up by compute_loss in this trace
-        preds = outs[:traced.n_outputs]
-        return jax.tree_util.tree_unflatten(traced.out_treedef, preds), new_state
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
         """The compiled loss (weighted per output, plus regularization penalties of the last
         ``stateless_call``); rows with sample weight 0 do not count in the average."""
@@ -300,12 +267,12 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference):
         dist = current_distribution()
         traced = self._lowered(True).traced
         self._bind_training_state(traced, dist)
-        metric_fns, store = self._metric_fns(), self._model_state
+        metric_fns, store = self._metric_fns("train"), self._model_state
         shards = dist.num_model_replicas if dist is not None else 1
         coupled = bool(traced.graph.updates) or self._custom_train_step()
         batcher = data_mod.Batcher(xs, ys, sw, n if coupled else data_mod.padded_rows(n, shards))
         args = self._place(batcher.single(slice(0, n), pad=not coupled), dist)
-        fn = self._train_fn(1)
+        fn = self._train_fn(1, sw is not None)
         with interrupt_guard(store), self._stats.collect("train"), store.lock:
             step = int(np.asarray(store.optimizer.get("iterations", 0))) if isinstance(store.optimizer, dict) else 0
             extra = () if store.loss_scale is None else (store.loss_scale,)

@@ -42,3 +42,29 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         else:
             out[i, maxlen - len(trunc):] = trunc
     return out
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` of a batch given as ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``
+    (Keras 3's ``keras.utils.unpack_x_y_sample_weight``; missing entries are None)."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError(f"Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
+                     f"found: {data}")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Keras 3's ``keras.utils.pack_x_y_sample_weight``: the shortest tuple holding the given parts."""
+    if y is None:
+        return x if not isinstance(x, (tuple, list)) else (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)

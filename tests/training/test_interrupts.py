@@ -48,14 +48,14 @@ for trial in range(int(sys.argv[2])):
                 model.train_on_batch(x, y)
     except KeyboardInterrupt:
         pass
-    k = int(np.asarray(model._opt_state["iterations"]))
+    k = int(np.asarray(model._opt_state["iterations"])) if model._opt_state is not None else 0
     weights = model.get_weights()
     replay.set_weights(w0)
     replay._opt_state = None
     if k:
         replay.fit(np.tile(x, (k, 1)), np.tile(y, (k, 1)), batch_size=128, shuffle=False, verbose=0)
     same = all(np.array_equal(a, b) for a, b in zip(weights, replay.get_weights()))
-    slots = [np.asarray(v) for v in __import__("jax").tree_util.tree_leaves(model._opt_state)]
+    slots = [np.asarray(v) for v in __import__("jax").tree_util.tree_leaves(model._opt_state or {"none": 0})]
     model.train_on_batch(x, y)                  # training continues
     ok = all(np.isfinite(w).all() for w in model.get_weights())
     print(json.dumps({"k": k, "same": same, "slots": len(slots), "continues": bool(ok)}), flush=True)
