@@ -196,8 +196,10 @@ class OptimizerView:
 
     def write(self, var, value):
         kind, key, i = self.index[id(var)]
-        if kind == "learning_rate":
-            self.optimizer.learning_rate = float(np.asarray(value))
+        if kind == "learning_rate":        # (the setter's own sync lands here too: no setter call back)
+            if not isinstance(self.optimizer.learning_rate, (int, float)):
+                raise TypeError("This optimizer's learning rate is a schedule; it is not settable")
+            self.optimizer._learning_rate = float(np.asarray(value))
             return
         with self.store.lock:
             opt = dict(self.store.optimizer)
