@@ -6,7 +6,8 @@
     kxla passes
 
 ``dump`` prints the IR stored in a model file (the inference graph, or the
-training graph with ``--training``), optionally after a pass pipeline;
+training graph with ``--training``), optionally after a pass pipeline, after
+rebuilding the model to check that the stored IR is the IR that runs;
 ``opt`` does the same for an IR text file (``-`` reads stdin). ``inspect``
 prints the format version, the model summary, parameter counts, FLOPs, the
 optimizer and XLA's memory analysis of the compiled steps. ``passes`` lists
@@ -85,6 +86,20 @@ def _read_payload(path: str) -> dict:
     return read_model_file(path)
 
 
+def _check_stored_ir(path: str) -> None:
+    """Rebuild the model to make sure the stored IR is the IR that runs (FormatError if not).
+
+    A file naming custom classes this process does not know cannot be checked:
+    a warning on stderr says so.
+    """
+    from .saving import UnknownObjectError
+    from .saving.model_io import load_model
+    try:
+        load_model(path, compile=False)
+    except UnknownObjectError as e:
+        sys.stderr.write(f"kxla: warning: the stored IR was not checked against the model ({e})\n")
+
+
 def _parse_ir(text: str, source: str):
     import kxla.ops.fused  # noqa: F401  (registers the fused ops a stored graph may hold)
     from .ir import IRSyntaxError, VerificationError, parse, verify
@@ -123,6 +138,7 @@ def _cmd_dump(args) -> int:
     if text is None:
         raise CLIError(f"{args.model}: the file holds no {'training' if args.training else 'inference'} graph "
                        "(the model was saved before it was built)")
+    _check_stored_ir(args.model)
     graph = _parse_ir(text, f"{args.model} ({key})")
     _emit(_run_pipeline(graph, args), args.format)
     return 0
@@ -165,9 +181,12 @@ def _cmd_inspect(args) -> int:
         f"{total - trainable:,} non-trainable, in {len(entries)} weights\n")
 
     model, load_error = None, None
+    from .saving import FormatError
     try:
         from .saving.model_io import load_model
         model = load_model(args.model)
+    except FormatError:                         # an invalid file (e.g. its stored IR is not what runs)
+        raise
     except Exception as e:                      # e.g. a custom layer this process does not know
         load_error = f"{type(e).__name__}: {e}"
     if model is not None:

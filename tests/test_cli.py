@@ -146,3 +146,17 @@ def test_pipeline_options_with_commas_still_parse(files, capsys):
     from kxla.cli import main
     assert main(["opt", str(files / "g.kxlair"), "--passes", "convert-layout{to=channels_first},dce"]) == 0
     assert "graph @climodel" in capsys.readouterr().out
+
+
+def test_dump_and_inspect_refuse_a_file_whose_ir_is_not_what_runs(files, tmp_path, capsys):
+    from kxla.cli import main
+    from kxla.saving import format as fmt
+    from kxla.saving.model_io import read_model_file
+    payload = read_model_file(files / "m.kxla")
+    payload["ir"] = payload["ir"].replace("softmax(", "log_softmax(")
+    bad = tmp_path / "edited.kxla"
+    bad.write_bytes(fmt.pack_file(fmt.MODEL_FORMAT, {k: v for k, v in payload.items() if k != "__version__"}))
+    for argv in (["dump", str(bad)], ["inspect", str(bad), "--no-compile"]):
+        assert main(argv) == 1
+        captured = capsys.readouterr()
+        assert "the stored IR is not the IR of the model" in captured.err and "log_softmax" not in captured.out
