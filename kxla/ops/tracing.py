@@ -125,7 +125,12 @@ class CallRecord:
 
 
 class _TensorOps:
-    """Python operators on symbolic tensors and variables, mapped to kxla.ops."""
+    """Python operators on symbolic tensors and variables, mapped to kxla.ops as Keras maps them.
+
+    ``==`` stays identity (tensors are hashable, as in Keras); ``!=`` is
+    ``not_equal`` on KerasTensors only, as in Keras; ``&``, ``|``, ``^`` and
+    ``~`` are the logical ops.
+    """
 
     def _ops(self):
         from .. import ops
@@ -142,7 +147,25 @@ class _TensorOps:
     def __matmul__(self, o): return self._ops().matmul(self, o)
     def __rmatmul__(self, o): return self._ops().matmul(o, self)
     def __neg__(self): return self._ops().negative(self)
+    def __abs__(self): return self._ops().absolute(self)
     def __pow__(self, o): return self._ops().power(self, o)
+    def __rpow__(self, o): return self._ops().power(o, self)
+    def __floordiv__(self, o): return self._ops().floor_divide(self, o)
+    def __rfloordiv__(self, o): return self._ops().floor_divide(o, self)
+    def __mod__(self, o): return self._ops().mod(self, o)
+    def __rmod__(self, o): return self._ops().mod(o, self)
+    def __lt__(self, o): return self._ops().less(self, o)
+    def __le__(self, o): return self._ops().less_equal(self, o)
+    def __gt__(self, o): return self._ops().greater(self, o)
+    def __ge__(self, o): return self._ops().greater_equal(self, o)
+    def __and__(self, o): return self._ops().logical_and(self, o)
+    def __rand__(self, o): return self._ops().logical_and(o, self)
+    def __or__(self, o): return self._ops().logical_or(self, o)
+    def __ror__(self, o): return self._ops().logical_or(o, self)
+    def __xor__(self, o): return self._ops().logical_xor(self, o)
+    def __rxor__(self, o): return self._ops().logical_xor(o, self)
+    def __invert__(self): return self._ops().logical_not(self)
+    def __round__(self, ndigits=None): return self._ops().round(self, decimals=ndigits or 0)
     def __getitem__(self, idx): return self._ops().getitem(self, idx)
 
     @property
@@ -152,6 +175,8 @@ class _TensorOps:
 
 class KerasTensor(_TensorOps):
     """A symbolic tensor: a type, and either a graph value (tracing) or a call history."""
+
+    __array_ufunc__ = None      # numpy defers to our reflected operators (``array @ tensor``)
 
     def __init__(self, type: TensorType, value: Value | None = None, builder: Builder | None = None,
                  history: tuple | None = None, name: str | None = None):
@@ -173,6 +198,27 @@ class KerasTensor(_TensorOps):
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}" + \
             (f", name={self.name}" if self.name else "") + ">"
+
+    def __ne__(self, other):
+        return self._ops().not_equal(self, other)
+
+    def reshape(self, newshape):
+        return self._ops().reshape(self, newshape)
+
+    def squeeze(self, axis=None):
+        return self._ops().squeeze(self, axis)
+
+    def __int__(self):
+        raise ValueError("A KerasTensor is symbolic: a placeholder for a shape and a dtype, without a value. "
+                         "You cannot convert it to an int.")
+
+    def __float__(self):
+        raise ValueError("A KerasTensor is symbolic: a placeholder for a shape and a dtype, without a value. "
+                         "You cannot convert it to a float.")
+
+    def __array__(self, dtype=None, copy=None):
+        raise ValueError("A KerasTensor is symbolic: a placeholder for a shape and a dtype, without a value. "
+                         "You cannot convert it to a NumPy array.")
 
     def __bool__(self):
         raise TypeError("A symbolic KerasTensor has no truth value: Python control flow in call() "

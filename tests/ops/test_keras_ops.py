@@ -1,0 +1,201 @@
+"""Every op of the keras.ops catalogue against Keras 3 (JAX backend): values, dtypes, symbolic shapes, IR, gradients.
+
+Cases come from each op's definition: elementwise unary and binary ops and
+reductions get family cases (float32 and int32 inputs, broadcasting, axis and
+keepdims); the rest are listed in ``CASES``. The default run takes each op's
+first case (and the int32 case of elementwise ops); ``pytest -m slow
+tests/ops/test_keras_ops.py`` runs every case.
+"""
+import numpy as np
+import pytest
+
+from kxla.ir import get_op
+from kxla.ops import catalog
+from op_check import check_against_keras
+
+pytest.importorskip("keras")
+
+_rng = np.random.default_rng(0)
+
+
+def U(*shape, lo=0.1, hi=0.9, dtype="float32"):
+    """Uniform test data in [lo, hi)."""
+    return _rng.uniform(lo, hi, size=shape).astype(dtype)
+
+
+def I(*shape, lo=-4, hi=5, dtype="int32"):  # noqa: E743
+    return _rng.integers(lo, hi, size=shape).astype(dtype)
+
+
+F23, F3, F234 = U(2, 3), U(3, lo=-1, hi=1), U(2, 3, 4, lo=-1, hi=1)
+I23, I3 = I(2, 3), I(3, lo=1)
+
+# Ops whose inputs must be integers or lie in a special domain; ops with their own cases.
+INT_ONLY = {"gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+            "bitwise_right_shift", "bitwise_invert"}
+DOMAIN = {"arccosh": (U(2, 3, lo=1.1, hi=3),), "ldexp": (F23, I3)}
+NO_GRAD = {"floor", "ceil", "trunc", "round", "sign", "fmod", "mod", "floor_divide", "heaviside", "nextafter",
+           "median", "nanmedian", "sort", "i0", "amax", "amin", "ptp", "nanmax", "nanmin", "divide_no_nan",
+           "quantile", "percentile", "nanquantile", "nanpercentile"}
+
+CASES = {
+    "round": [((F23 * 10,), {}), ((F23 * 10,), {"decimals": 1})],
+    "nan_to_num": [((np.array([np.nan, np.inf, -np.inf, 1.0], "float32"),), {"posinf": 9.0})],
+    "isclose": [((F23, F23 + 1e-6), {}), ((F23, F3), {"rtol": 0.5})],
+    "allclose": [((F23, F23 + 1e-6), {}), ((F23, F3), {})],
+    "ldexp": [((F23, I3), {})],
+    "prod": [((F234,), {"axis": 1}), ((I23,), {}), ((F234,), {"axis": (0, 2), "keepdims": True})],
+    "count_nonzero": [((I23,), {}), ((I23,), {"axis": 1})],
+    "nanargmax": [((F234,), {"axis": 1}), ((F234,), {})],
+    "nanargmin": [((F234,), {"axis": -1, "keepdims": True})],
+    "average": [((F234,), {"axis": 1}), ((F234,), {"axis": 1, "weights": U(3)}), ((F234,), {})],
+    "quantile": [((F234, 0.3), {"axis": 1}), ((F234, np.array([0.2, 0.9], "float32")), {"keepdims": True})],
+    "nanquantile": [((F234, 0.3), {"axis": 1})],
+    "percentile": [((F234, 30.0), {"axis": (0, 2)})],
+    "nanpercentile": [((F234, 30.0), {})],
+    "cumsum": [((F234,), {"axis": 1}), ((F234,), {}), ((I23,), {"axis": 0})],
+    "cumprod": [((F234,), {"axis": -1}), ((I23,), {})],
+    "nancumsum": [((F234,), {"axis": 1})],
+    "nancumprod": [((F234,), {})],
+    "sort": [((F234,), {}), ((F234,), {"axis": 0})],
+    "argsort": [((F234,), {"axis": 1})],
+    "argpartition": [((F234, 2), {})],
+    "broadcast_to": [((F3, (2, 3)), {})],
+    "swapaxes": [((F234, 0, 2), {})],
+    "moveaxis": [((F234, 0, -1), {}), ((F234, (0, 1), (2, 0)), {})],
+    "flip": [((F234,), {}), ((F234,), {"axis": 1}), ((F234,), {"axis": (0, 2)})],
+    "fliplr": [((F23,), {})], "flipud": [((F23,), {})],
+    "roll": [((F234, 2), {}), ((F234, 1), {"axis": 1})],
+    "ravel": [((F234,), {})],
+    "rot90": [((F234,), {}), ((F234,), {"k": 3, "axes": (1, 2)})],
+    "tril": [((F234,), {}), ((F23,), {"k": 1})], "triu": [((F234,), {"k": -1})],
+    "diagonal": [((F234,), {}), ((F234,), {"offset": 1, "axis1": 1, "axis2": 2})],
+    "diag": [((F3,), {}), ((F23,), {"k": 1})], "diagflat": [((F23,), {})],
+    "trace": [((F234,), {}), ((I23,), {"offset": 1})],
+    "append": [((F23, F3), {}), ((F23, F23), {"axis": 0})],
+    "hstack": [(([F23, F23],), {})], "vstack": [(([F23, F3],), {})], "dstack": [(([F23, F23],), {})],
+    "hsplit": [((F234, 3), {})], "vsplit": [((F234, 2), {})], "dsplit": [((F234, (1, 3)), {})],
+    "array_split": [((F234, 3), {"axis": 2})],
+    "unstack": [((F234,), {}), ((F234,), {"axis": 1})],
+    "meshgrid": [((F3, U(2)), {}), ((F3, U(2)), {"indexing": "ij"})],
+    "diff": [((F234,), {}), ((F234,), {"n": 2, "axis": 0})],
+    "take_along_axis": [((F234, I(2, 3, 4, lo=0, hi=3)), {"axis": 1})],
+    "outer": [((F3, U(2)), {})], "inner": [((F23, F3), {})], "kron": [((F23, F23), {})],
+    "vdot": [((F23, F23), {})], "cross": [((F23, U(2, 3)), {})],
+    "correlate": [((F3, U(2)), {}), ((F3, U(2)), {"mode": "full"})],
+    "corrcoef": [((U(3, 4),), {})],
+    "vander": [((F3,), {}), ((F3,), {"N": 2, "increasing": True})],
+    "digitize": [((F23, np.array([0.2, 0.5, 0.8], "float32")), {})],
+    "searchsorted": [((np.array([0.1, 0.4, 0.7], "float32"), F23.ravel()), {})],
+    "isin": [((I23, I3), {}), ((I23, I3), {"invert": True})],
+    "zeros": [(((2, 3),), {}), ((4,), {"dtype": "int32"})],
+    "ones": [(((2, 3),), {"dtype": "bfloat16"})], "empty": [(((2,),), {})],
+    "full": [(((2, 3), 1.5), {}), (((2,), 3), {}), (((2,), 3), {"dtype": "int32"})],
+    "full_like": [((F23, 2), {})], "empty_like": [((F23,), {"dtype": "int32"})],
+    "eye": [((3,), {}), ((3, 4, 1), {"dtype": "int32"})], "identity": [((3,), {})],
+    "tri": [((3,), {}), ((3, 2, -1), {})],
+    "arange": [((5,), {}), ((1, 7, 2), {}), ((0.5, 3.0), {}), ((0, 4), {"dtype": "float32"})],
+    "linspace": [((0.0, 1.0, 5), {}), ((0, 2, 4), {"endpoint": False})],
+    "logspace": [((0.0, 2.0, 5), {})], "geomspace": [((1.0, 100.0, 3), {})],
+    "bartlett": [((5,), {})], "blackman": [((5,), {})], "hamming": [((5,), {})], "hanning": [((5,), {})],
+    "kaiser": [((5, 0.5), {})],
+    "nonzero": [((I23,), {})],
+}
+# positional arguments of a case that are attributes, not arrays (by op): index -> kept as Python values
+STATIC = {"broadcast_to": (1,), "swapaxes": (1, 2), "moveaxis": (1, 2), "roll": (1,), "hsplit": (1,),
+          "vsplit": (1,), "dsplit": (1,), "array_split": (1,), "argpartition": (1,), "quantile": (1,),
+          "nanquantile": (1,), "percentile": (1,), "nanpercentile": (1,), "full_like": (1,)}
+CREATION = {"zeros", "ones", "empty", "full", "eye", "identity", "tri", "arange", "linspace", "logspace",
+            "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser"}
+
+
+def _family_cases(name, fn):
+    opname = getattr(fn, "op_name", name)
+    opdef = get_op(opname) if _has_op(opname) else None
+    if opdef is None:
+        return None
+    if opname in INT_ONLY:
+        return [((I23,) * (opdef.arity or 1), {}), ((I23, I3)[:opdef.arity or 1], {})]
+    if "elementwise" in opdef.traits and opdef.arity == 1:
+        return [(DOMAIN.get(name, (F23,)), {}), ((I23,), {})]
+    if "elementwise" in opdef.traits and opdef.arity == 2:
+        return [(DOMAIN.get(name, (F23, F3)), {}), ((I23, F23), {}), ((I23, I3), {})]
+    if "reduction" in opdef.traits:
+        return [((F234,), {}), ((F234,), {"axis": 1}), ((F234,), {"axis": (0, 2), "keepdims": True}),
+                ((I23,), {"axis": -1})]
+    return None
+
+
+def _has_op(name):
+    from kxla.ir import has_op
+    return has_op(name)
+
+
+def _all_cases():
+    out = []
+    for ns in ("numpy", "nn", "linalg", "image", "core"):
+        for name, fn in sorted(catalog.public(ns).items()):
+            cases = CASES.get(name) or _family_cases(name, fn)
+            assert cases, f"no test case for {ns}.{name}: add one to CASES"
+            for i, case in enumerate(cases):
+                # default run: the first case, and an int32 case of an elementwise family; the rest is slow
+                fast = i == 0 or (name not in CASES and i == 1 and len(cases) < 4)
+                marks = () if fast else (pytest.mark.slow,)
+                out.append(pytest.param(ns, name, case, id=f"{ns}.{name}-{i}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("ns,name,case", _all_cases())
+def test_op_matches_keras(ns, name, case):
+    args, kwargs = case
+    keras_ns = "" if ns == "core" else ns
+    if name in CREATION:
+        import keras
+        import kxla
+        from op_check import _assert_same_values, _resolve
+        _assert_same_values(_resolve(kxla.ops, keras_ns, name)(*args, **kwargs),
+                            _resolve(keras.ops, keras_ns, name)(*args, **kwargs), 1e-6, 1e-6, name)
+        return
+    static = STATIC.get(name, ())
+    if any(isinstance(a, list) for a in args) or static:
+        _check_with_static(keras_ns, name, args, kwargs, static)
+        return
+    if "data_dependent_shape" in get_op(getattr(catalog.public(ns)[name], "op_name", name)).traits:
+        _check_data_dependent(keras_ns, name, args, kwargs)
+        return
+    check_against_keras(name, list(args), kwargs, ns=keras_ns, grad=name not in NO_GRAD)
+
+
+def _check_data_dependent(ns, name, args, kwargs):
+    """Values as Keras's on arrays; a clear error naming the op on symbolic tensors (Keras's JAX backend
+    cannot trace these under jit either)."""
+    import keras
+    import kxla
+    from kxla.ir import TensorType
+    from op_check import _assert_same_values, _resolve
+    ours = _resolve(kxla.ops, ns, name)
+    _assert_same_values(ours(*args, **kwargs), _resolve(keras.ops, ns, name)(*args, **kwargs), 1e-6, 1e-6, name)
+    symbolic = [kxla.KerasTensor(TensorType(a.shape, str(a.dtype))) for a in args]
+    with pytest.raises(ValueError, match=f"{name}: the output shape depends on the input's values"):
+        ours(*symbolic, **kwargs)
+
+
+def _check_with_static(ns, name, args, kwargs, static):
+    """Cases whose positional arguments include a list of tensors or static values: bind those by closure."""
+    import keras
+    import kxla
+    from op_check import _resolve
+    if any(isinstance(a, list) for a in args):
+        arrays = next(a for a in args if isinstance(a, list))
+
+        def call(root):
+            return lambda *arrs, **kw: _resolve(root, ns, name)(list(arrs), **kw)
+    else:
+        arrays = [a for i, a in enumerate(args) if i not in static]
+
+        def call(root):
+            def bound(*arrs, **kw):
+                it = iter(arrs)
+                return _resolve(root, ns, name)(*[a if i in static else next(it) for i, a in enumerate(args)], **kw)
+            return bound
+    check_against_keras(name, arrays, kwargs, grad=name not in NO_GRAD, ours=call(kxla.ops), theirs=call(keras.ops))
