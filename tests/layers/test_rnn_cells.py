@@ -133,3 +133,27 @@ def test_stateful_lstm_trains_and_keeps_state(keras):
     assert np.abs(layer.states[0].numpy()).sum() > 0
     layer.reset_states()
     assert np.abs(layer.states[0].numpy()).sum() == 0
+
+
+@pytest.mark.parametrize("name,kwargs,shape", [
+    ("ConvLSTM2D", dict(filters=2, kernel_size=3, padding="same", return_sequences=True), (2, 3, 5, 4, 3)),
+    pytest.param("ConvLSTM1D", dict(filters=3, kernel_size=2, strides=2, return_state=True), (2, 4, 6, 2),
+                 marks=SLOW),
+    pytest.param("ConvLSTM3D", dict(filters=2, kernel_size=2, data_format="channels_first"), (2, 2, 3, 3, 3, 3),
+                 marks=SLOW),
+])
+def test_conv_lstm_matches_keras(keras, name, kwargs, shape):
+    x = rand(*shape, seed=11)
+    ours = getattr(L, name)(**kwargs, bias_initializer="random_normal")
+    got = ours(x)
+    twin = getattr(keras.layers, name)(**kwargs, bias_initializer="random_normal")
+    twin(x)
+    assert [w.path for w in ours.weights] == [w.path for w in twin.weights]
+    assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in twin.weights]
+    twin.set_weights(ours.get_weights())
+    for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(twin(x))):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+    if not kwargs.get("return_state"):
+        np.testing.assert_allclose(run_traced(ours, x)[0], np.asarray(got), rtol=1e-5, atol=1e-5)
+    check_config(keras, ours, name, {**kwargs, "bias_initializer": "random_normal"}, twin)
+    assert getattr(L, name).from_config(ours.get_config()).get_config() == ours.get_config()

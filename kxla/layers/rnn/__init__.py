@@ -14,3 +14,5 @@ __all__ = ["BaseRNN", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistribu
 from .cells import GRUCell, LSTMCell, SimpleRNNCell  # noqa: E402
 from .rnn import RNN, StackedRNNCells  # noqa: E402
 __all__ += ["GRUCell", "LSTMCell", "SimpleRNNCell", "RNN", "StackedRNNCells"]
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: E402
+__all__ += ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]

@@ -145,6 +145,9 @@ class RNN(Layer):
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell.build(step_shape)
             self.cell.built = True
+            for w in self.cell.weights:           # Keras's paths (rnn/lstm_cell/kernel): unique graph names
+                if not w.path.startswith(f"{self.name}/"):
+                    w.path = f"{self.name}/{w.path}"
         if self.stateful and self.states is None:
             if sequences_shape[0] is None:
                 raise ValueError("When using `stateful=True` in a RNN, the batch size must be static. Found "
