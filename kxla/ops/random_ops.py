@@ -23,7 +23,13 @@ __all__ = ["dropout", "gaussian_noise", "random_normal", "random_uniform"]
 
 
 def _key(ctx, seed):
-    return ctx.key() if seed is None else jax.random.key(seed)
+    """The node's key: the step's (``ctx.key()``), or Keras 3's key for an explicit ``seed`` — the two
+    32-bit words ``[seed mod 2**32, seed >> 32]`` (an int seed s is Keras's ``[s, 0]``; the n-th draw of a
+    ``SeedGenerator(s)`` is ``s + n * 2**32``), so seeded draws equal Keras's."""
+    if seed is None:
+        return ctx.key()
+    words = jnp.asarray([seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF], jnp.uint32)
+    return jax.random.wrap_key_data(words)
 
 
 def _concrete_noise_shape(x_shape: tuple, noise_shape) -> tuple:
