@@ -84,3 +84,21 @@ def test_host_layers_refuse_symbolic_inputs():
         kxla.Sequential([kxla.Input((3,), dtype="int32"), L.IntegerLookup(vocabulary=[1, 2])])
     with pytest.raises(ValueError, match="repeated term"):
         L.StringLookup(vocabulary=["a", "a"])
+
+
+def test_text_vectorization_as_keras_documents():
+    layer = L.TextVectorization(max_tokens=5000, output_mode="int", output_sequence_length=4)
+    layer.adapt(["foo bar", "bar baz", "baz bada boom"])
+    np.testing.assert_array_equal(layer([["foo qux bar"], ["qux baz"]]), [[4, 1, 3, 0], [1, 2, 0, 0]])
+    fixed = L.TextVectorization(max_tokens=5000, output_sequence_length=4, vocabulary=["earth", "wind", "and", "fire"])
+    assert fixed.get_vocabulary() == ["", "[UNK]", "earth", "wind", "and", "fire"]
+    np.testing.assert_array_equal(fixed(["Earth, wind and FIRE!", "fire and earth michigan"]),
+                                  [[2, 3, 4, 5], [5, 4, 2, 1]])
+    assert L.TextVectorization.from_config(fixed.get_config()).get_vocabulary() == fixed.get_vocabulary()
+    bag = L.TextVectorization(output_mode="count", ngrams=2, standardize="lower")
+    bag.adapt(["a b a", "b c"])
+    vocab = bag.get_vocabulary()
+    counts = bag(["a b a x"])[0]
+    assert counts[vocab.index("a")] == 2 and counts[vocab.index("a b")] == 1 and counts[0] == 2     # x, a x
+    ragged = L.TextVectorization(vocabulary=["a", "b"])
+    np.testing.assert_array_equal(ragged(["a b b", "b"]), [[2, 3, 3], [3, 0, 0]])

@@ -7,3 +7,5 @@ __all__ = ["CenterCrop", "Resizing", "RandomBrightness", "RandomContrast", "Rand
 from .encoding import CategoryEncoding, Discretization  # noqa: E402
 from .lookup import IntegerLookup, StringLookup  # noqa: E402
 __all__ += ["CategoryEncoding", "Discretization", "IntegerLookup", "StringLookup"]
+from .text_vectorization import TextVectorization  # noqa: E402
+__all__ += ["TextVectorization"]
