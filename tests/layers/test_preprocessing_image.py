@@ -93,3 +93,14 @@ def test_errors():
         L.Resizing(2, 2, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
     with pytest.raises(ValueError, match="unknown mode"):
         L.RandomFlip("diagonal")
+
+
+@pytest.mark.parametrize("class_name,kwargs,scale", [("RandomGrayscale", {"factor": 1.0}, 255.0),
+                                                     ("Solarization", {}, 255.0),
+                                                     ("Solarization", {"value_range": (0, 1)}, 1.0)])
+def test_colour_layers_match_keras_where_training_draws_are_certain(keras, class_name, kwargs, scale):
+    x = np.random.default_rng(2).uniform(0, scale, (3, 4, 4, 3)).astype("float32")
+    check_layer(keras, class_name, kwargs, x)                                   # inference: identity, config
+    got = _train(getattr(L, class_name)(**kwargs), x, 0)
+    np.testing.assert_allclose(got, np.asarray(getattr(keras.layers, class_name)(**kwargs)(x)), rtol=1e-5,
+                               atol=1e-4 * scale)

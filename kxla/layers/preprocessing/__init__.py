@@ -9,3 +9,5 @@ from .lookup import IntegerLookup, StringLookup  # noqa: E402
 __all__ += ["CategoryEncoding", "Discretization", "IntegerLookup", "StringLookup"]
 from .text_vectorization import TextVectorization  # noqa: E402
 __all__ += ["TextVectorization"]
+from .random_color import RandomGrayscale, Solarization  # noqa: E402
+__all__ += ["RandomGrayscale", "Solarization"]
