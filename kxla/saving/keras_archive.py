@@ -17,6 +17,7 @@ import json
 import os
 import zipfile
 
+from .files import open_regular, write_atomic
 from .format import FormatError
 from .keras_h5 import load_optimizer_h5, load_weights_h5, require_h5py, save_weights_h5
 from .registry import UnknownObjectError
@@ -59,12 +60,12 @@ def save_keras_archive(model, filepath, overwrite: bool = True, include_optimize
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
         save_weights_h5(model, None, h5file=f, include_optimizer=include_optimizer)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr(_METADATA, json.dumps(metadata))
         zf.writestr(_CONFIG, json.dumps(entry))
         zf.writestr(_WEIGHTS, buffer.getvalue())
-    os.replace(tmp, path)
+    write_atomic(path, archive.getvalue(), overwrite=overwrite)     # never onto a device/FIFO; atomic
 
 
 def _read_member(zf, name, path):
@@ -99,6 +100,7 @@ def load_keras_archive(filepath, custom_objects=None, compile: bool = True, safe
     from .serialization_lib import deserialize_keras_object
     h5py = require_h5py()
     path = os.fspath(filepath)
+    open_regular(path).close()          # a FIFO or device is refused here instead of hanging in the zip reader
     try:
         zf = zipfile.ZipFile(path, "r")
     except (zipfile.BadZipFile, OSError) as e:

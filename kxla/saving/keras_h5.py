@@ -13,10 +13,12 @@ tree whichever library wrote it.
 """
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
 
+from .files import check_destination, open_regular, write_atomic
 from .format import FormatError
 from ..utils.lookup import snake_case
 
@@ -111,10 +113,11 @@ def save_weights_h5(model, filepath, overwrite: bool = True, include_optimizer: 
     """Write ``model``'s weights in Keras's layout (to ``filepath``, or into an open h5py ``h5file``)."""
     h5py = require_h5py()
     path = os.fspath(filepath) if filepath is not None else None
-    if h5file is None and not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path} exists and overwrite=False")
+    if h5file is None:
+        check_destination(path, overwrite)        # never onto a device, FIFO or directory
     _ensure_built(model)
-    f = h5file if h5file is not None else h5py.File(path, "w")
+    buffer = io.BytesIO() if h5file is None else None
+    f = h5file if h5file is not None else h5py.File(buffer, "w")
     try:
         for group, owner, variables in keras_variable_paths(model):
             g = f.require_group(group)
@@ -130,6 +133,8 @@ def save_weights_h5(model, filepath, overwrite: bool = True, include_optimizer: 
     finally:
         if h5file is None:
             f.close()
+    if h5file is None:
+        write_atomic(path, buffer.getvalue(), overwrite=overwrite)      # atomic, as kxla's own files
 
 
 def _ensure_built(model):
@@ -155,6 +160,8 @@ def load_weights_h5(model, filepath, skip_mismatch: bool = False, h5file=None):
     h5py = require_h5py()
     where = os.fspath(filepath) if filepath is not None else "model.weights.h5"
     _ensure_built(model)
+    if h5file is None:
+        open_regular(where).close()               # a FIFO or device is refused here, never opened by HDF5
     try:
         f = h5file if h5file is not None else h5py.File(where, "r")
     except OSError as e:

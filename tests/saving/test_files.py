@@ -197,3 +197,24 @@ def test_regular_destinations_still_work(tmp_path):
     model.save(link)                                   # a symlink to a regular file: replaced as before
     x = np.ones((1, 3), "float32")
     np.testing.assert_allclose(kxla.models.load_model(link).predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("name", ["m.keras", "m.weights.h5"])
+def test_keras_formats_refuse_non_regular_paths_too(tmp_path, name):
+    pytest.importorskip("h5py")
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    model = _model()
+    with pytest.raises(NotARegularFileError):
+        _bounded(lambda: model.save(fifo) if name.endswith(".keras") else model.save_weights(fifo))
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    with pytest.raises(NotARegularFileError):
+        _bounded(lambda: kxla.models.load_model(fifo) if name.endswith(".keras") else model.load_weights(fifo))
+    regular = tmp_path / ("r" + name)
+    model.save(regular) if name.endswith(".keras") else model.save_weights(regular)
+    assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp") or ".tmp" in n] == []
+    x = np.ones((1, 3), "float32")
+    loaded = kxla.models.load_model(regular) if name.endswith(".keras") else model
+    if not name.endswith(".keras"):
+        model.load_weights(regular)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
