@@ -104,3 +104,18 @@ def test_colour_layers_match_keras_where_training_draws_are_certain(keras, class
     got = _train(getattr(L, class_name)(**kwargs), x, 0)
     np.testing.assert_allclose(got, np.asarray(getattr(keras.layers, class_name)(**kwargs)(x)), rtol=1e-5,
                                atol=1e-4 * scale)
+
+
+@pytest.mark.parametrize("class_name,kwargs", [
+    ("RandomTranslation", dict(height_factor=(0.2, 0.2), width_factor=(-0.4, -0.4))),
+    pytest.param("RandomTranslation", dict(height_factor=(0.1, 0.1), width_factor=(0.3, 0.3), fill_mode="constant",
+                                           fill_value=3.0, interpolation="nearest"), marks=SLOW),
+    ("RandomZoom", dict(height_factor=(-0.2, -0.2), width_factor=(0.5, 0.5), fill_mode="wrap")),
+])
+def test_affine_layers_match_keras_with_fixed_draws(keras, class_name, kwargs):
+    check_layer(keras, class_name, kwargs, IMG)                                # inference: identity, config
+    got = _train(getattr(L, class_name)(**kwargs), IMG, 0)
+    np.testing.assert_allclose(got, np.asarray(getattr(keras.layers, class_name)(**kwargs)(IMG)), rtol=1e-5,
+                               atol=1e-3)
+    varied = [_train(getattr(L, class_name)(0.3, 0.3), IMG, s) for s in (0, 1)]
+    assert not np.allclose(*varied)

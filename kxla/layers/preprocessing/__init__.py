@@ -11,3 +11,5 @@ from .text_vectorization import TextVectorization  # noqa: E402
 __all__ += ["TextVectorization"]
 from .random_color import RandomGrayscale, Solarization  # noqa: E402
 __all__ += ["RandomGrayscale", "Solarization"]
+from .random_affine import RandomTranslation, RandomZoom  # noqa: E402
+__all__ += ["RandomTranslation", "RandomZoom"]
