@@ -12,7 +12,7 @@ The flow is one-way: model code -> ``kxla.ir`` graph -> ``kxla.passes`` ->
 """
 from . import config, ir, ops
 from . import activations, constraints, initializers, regularizers
-from . import random
+from . import random, backend, tree, dtype_policies, mixed_precision
 from . import layers, losses, metrics, optimizers, callbacks, utils, datasets
 from .lowering import lower
 from .models import Input, Model, Sequential

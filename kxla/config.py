@@ -4,14 +4,55 @@
 """
 from __future__ import annotations
 
+import json
 import os
 
 _FORMATS = ("channels_last", "channels_first")
-_settings = {"image_data_format": os.environ.get("KXLA_IMAGE_DATA_FORMAT", "channels_last"),
-             "floatx": "float32", "epsilon": 1e-7}
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
+
+
+def kxla_home() -> str:
+    """kxla's settings directory: ``$KXLA_HOME``, else ``~/.kxla`` (Keras's ``~/.keras`` counterpart)."""
+    return os.path.expanduser(os.environ.get("KXLA_HOME") or os.path.join("~", ".kxla"))
+
+
+def _read_settings_file() -> dict:
+    """``kxla.json`` in ``kxla_home()`` as Keras reads ``keras.json``: floatx, epsilon, image_data_format.
+
+    A missing file is written with the defaults when the directory is writable (as Keras does); an
+    unreadable file is ignored; a file with a bad value raises, naming the file."""
+    path = os.path.join(kxla_home(), "kxla.json")
+    defaults = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last"}
+    if not os.path.exists(path):
+        try:
+            os.makedirs(kxla_home(), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(json.dumps(defaults, indent=4))
+        except OSError:
+            pass
+        return defaults
+    try:
+        with open(path) as f:
+            found = json.load(f)
+    except (OSError, ValueError):
+        return defaults
+    settings = {**defaults, **{k: found[k] for k in defaults if k in found}}
+    if settings["floatx"] not in _FLOATS or settings["image_data_format"] not in _FORMATS or \
+            not isinstance(settings["epsilon"], (int, float)):
+        raise ValueError(f"{path}: floatx must be one of {_FLOATS}, image_data_format one of {_FORMATS} and "
+                         f"epsilon a number; got {settings}")
+    return settings
+
+
+_settings = _read_settings_file()
+_settings["image_data_format"] = os.environ.get("KXLA_IMAGE_DATA_FORMAT", _settings["image_data_format"])
+_settings["floatx"] = os.environ.get("KXLA_FLOATX", _settings["floatx"])
+_settings["epsilon"] = float(_settings["epsilon"])
 if _settings["image_data_format"] not in _FORMATS:
     raise ValueError(f"KXLA_IMAGE_DATA_FORMAT must be one of {_FORMATS}, "
                      f"got {_settings['image_data_format']!r}")
+if _settings["floatx"] not in _FLOATS:
+    raise ValueError(f"KXLA_FLOATX must be one of {_FLOATS}, got {_settings['floatx']!r}")
 
 
 def image_data_format() -> str:
@@ -39,7 +80,25 @@ def floatx() -> str:
 
 
 def set_floatx(dtype: str) -> None:
-    _settings["floatx"] = dtype
+    if dtype not in _FLOATS:
+        raise ValueError(f"Unknown `floatx` value: {dtype}. Expected one of {_FLOATS}")
+    _settings["floatx"] = str(dtype)
+
+
+def backend() -> str:
+    """The array backend: kxla always lowers to JAX (Keras's ``"jax"``)."""
+    return "jax"
+
+
+def set_backend(backend: str) -> None:
+    """Only ``"jax"`` exists in kxla; any other name raises."""
+    if backend != "jax":
+        raise ValueError(f"kxla compiles to JAX only; set_backend({backend!r}) is not supported")
+
+
+def is_nnx_enabled() -> bool:
+    """Keras's Flax NNX integration: kxla never uses it."""
+    return False
 
 
 def epsilon() -> float:
@@ -70,13 +129,26 @@ class DTypePolicy:
                  "mixed_float16": ("float16", "float32"), "bfloat16": ("bfloat16", "bfloat16"),
                  "float16": ("float16", "float16")}
 
-    def __init__(self, name: str = "float32"):
+    def __init__(self, name: str | None = None):
         if isinstance(name, DTypePolicy):
             name = name.name
+        name = floatx() if name is None else name
         if name not in self._POLICIES:
             raise ValueError(f"Unknown dtype policy {name!r}; expected one of {sorted(self._POLICIES)}")
         self.name = name
         self.compute_dtype, self.variable_dtype = self._POLICIES[name]
+
+    @property
+    def quantization_mode(self):
+        """Quantized policies (int8, float8, ...) are not supported by kxla: always None."""
+        return None
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "DTypePolicy":
+        return cls(**config)
 
     @property
     def is_mixed(self) -> bool:
