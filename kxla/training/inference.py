@@ -62,7 +62,7 @@ class Inference:
                 _, p, st = self._inference_weights(dist)
                 ms = eval_fn(p, st, ms, *args)
             if want_end and (b % k == k - 1 or b == last):
-                cblist.on_test_batch_end(b - b % k + k - 1, LazyLogs(lambda ms=ms: metric_fns.result(ms)))
+                cblist.on_test_batch_end(b - b % k + k - 1, LazyLogs(metric_fns.result, ms))
         logs = metric_fns.result(ms)
         if hooks:
             cblist.on_test_end(logs)

@@ -32,14 +32,16 @@ PREFETCH_DEPTH = 2                 # batches prepared ahead of the running step 
 class LazyLogs(dict):
     """A logs dict that fetches metric values from the device only when a callback reads it."""
 
-    def __init__(self, fetch):
+    __slots__ = ("_fetch", "_state")
+
+    def __init__(self, fetch, state=None):
         super().__init__()
-        self._fetch = fetch
+        self._fetch, self._state = fetch, state
 
     def _fill(self):
         if self._fetch is not None:
             fetch, self._fetch = self._fetch, None
-            self.update(fetch())
+            self.update(fetch(self._state))
 
     def __getitem__(self, k):
         self._fill()
@@ -192,9 +194,8 @@ class Loop:
         else:
             order = numpy_rng().permutation(n) if shuffle else None
             batches = list(data_mod.batch_slices(n, batch_size, order))
-        listens = cblist.wants("on_train_batch_begin") or cblist.wants("on_train_batch_end")
-        if run.plan.mode != "scan" and run.depth == 0 and not listens:
-            return self._tight_epoch(run, batches, ms)
+        if run.plan.mode != "scan" and run.depth == 0:
+            return self._tight_epoch(run, batches, ms, cblist)
         units = plan_mod.units(batches, run.plan.k, run.plan.mode == "scan", run.coupled, batch_size, n)
         feed = data_mod.Prefetcher(units, lambda u: self._produce(run, u), run.depth) if run.depth > 0 else \
             ((u, self._produce(run, u)) for u in units)
@@ -204,19 +205,29 @@ class Loop:
             if run.depth > 0:
                 feed.close()
 
-    def _tight_epoch(self, run: FitRun, batches, ms):
-        """The common case, kept tight: one dispatch per batch and nothing else per step."""
-        store, lock, fn, dist = self._model_state, self._model_state.lock, run.train_1, run.dist
+    def _tight_epoch(self, run: FitRun, batches, ms, cblist):
+        """The common case, kept tight: one dispatch per batch, and the batch hooks if anyone listens
+        (every ``k`` steps with ``steps_per_execution=k``, Keras's indices). Without hooks the compile
+        collector is entered once per epoch; with hooks once per step (a hook may compile its own)."""
+        store, lock, fn, dist, k = self._model_state, self._model_state.lock, run.train_1, run.dist, run.plan.k
         lr, single, pad, key, fixed = self._lr_arg(dist), run.batcher.single, not run.coupled, run.rng_key, \
             run.fixed_step
+        begin = cblist.on_train_batch_begin if cblist.wants("on_train_batch_begin") else None
+        end = cblist.on_train_batch_end if cblist.wants("on_train_batch_end") else None
+        hooked, result, last = begin is not None or end is not None, self._metric_fns("train").result, len(batches) - 1
+        collect = self._stats.collect("train")
         scaled = store.loss_scale is not None
-        with self._stats.collect("train"):
-            for idx in batches:
+        with _NULL if hooked else collect:
+            for b, idx in enumerate(batches):
+                if begin is not None and b % k == 0:
+                    begin(b, {})
                 args = single(idx, pad)
                 if dist is not None:
                     args = self._place(args, dist)
                 step0 = np.int32(run.step_count) if fixed is None else fixed
-                with lock:
+                if hooked:
+                    lr = self._lr_arg(dist)
+                with lock, collect if hooked else _NULL:
                     store.busy = True
                     if scaled:
                         p, st, opt, ms, store.loss_scale = fn(store.trainable, store.frozen, store.state,
@@ -229,6 +240,8 @@ class Loop:
                     store.busy = False
                 raise_pending()
                 run.step_count += 1
+                if end is not None and (b % k == k - 1 or b == last):
+                    end(b - b % k + k - 1, LazyLogs(result, ms))
                 if self.stop_training:
                     break
         return ms
@@ -249,7 +262,7 @@ class Loop:
             if since >= k or b >= total:
                 since = 0
                 if want_end:         # Keras's index: the group's last step, as if the group were full
-                    cblist.on_train_batch_end(start + k - 1, LazyLogs(lambda ms=ms: result(ms)))
+                    cblist.on_train_batch_end(start + k - 1, LazyLogs(result, ms))
             if self.stop_training:
                 break
         return ms
@@ -338,6 +351,21 @@ class Loop:
             lines.append(f"steps_per_execution={self.steps_per_execution}: {plan.mode} of {plan.k} ({plan.reason})")
         for line in lines:
             print(line, flush=True)
+
+
+class _Null:
+    """A reusable no-op context manager."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NULL = _Null()
 
 
 def _warn_ran_out():
