@@ -22,3 +22,4 @@ from .core.einsum_dense import EinsumDense  # noqa: F401
 from .aliases import *  # noqa: F401,F403
 from .preprocessing import *  # noqa: F401,F403
 from .core.wrapper import Pipeline, Wrapper, deserialize, serialize  # noqa: F401
+from .core.reversible_embedding import ReversibleEmbedding  # noqa: F401

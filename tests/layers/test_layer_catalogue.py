@@ -166,3 +166,21 @@ def test_serialize_wrapper_pipeline(keras):
     assert wrapped.get_config()["layer"]["class_name"] == "Dense"
     with pytest.raises(ValueError, match="supported layer type"):
         L.Wrapper("dense")
+
+
+def test_reversible_embedding_matches_keras(keras):
+    from layer_check import check_config
+    ids = np.array([[1, 0, 3], [4, 5, 0]])
+    for kwargs in ({"mask_zero": True}, {"tie_weights": False, "logit_soft_cap": 5.0}):
+        ours = kxla.layers.ReversibleEmbedding(10, 4, **kwargs)
+        hidden = ours(ids)
+        twin = keras.layers.ReversibleEmbedding(10, 4, **kwargs)
+        twin(ids)
+        assert [w.path for w in ours.weights] == [w.path for w in twin.weights]
+        twin.set_weights(ours.get_weights())
+        np.testing.assert_allclose(np.asarray(hidden), np.asarray(twin(ids)), rtol=1e-6)
+        np.testing.assert_allclose(np.asarray(ours(hidden, reverse=True)),
+                                   np.asarray(twin(np.asarray(hidden), reverse=True)), rtol=1e-5, atol=1e-6)
+        check_config(keras, ours, "ReversibleEmbedding", kwargs, twin)
+    assert ours.compute_mask(ids) is None and kxla.layers.ReversibleEmbedding(5, 2, mask_zero=True).compute_mask(
+        ids) is not None

@@ -111,11 +111,24 @@ def test_colour_layers_match_keras_where_training_draws_are_certain(keras, class
     pytest.param("RandomTranslation", dict(height_factor=(0.1, 0.1), width_factor=(0.3, 0.3), fill_mode="constant",
                                            fill_value=3.0, interpolation="nearest"), marks=SLOW),
     ("RandomZoom", dict(height_factor=(-0.2, -0.2), width_factor=(0.5, 0.5), fill_mode="wrap")),
+    ("RandomRotation", dict(factor=(0.1, 0.1))),
+    pytest.param("RandomRotation", dict(factor=(-0.3, -0.3), fill_mode="constant", interpolation="nearest"),
+                 marks=SLOW),
 ])
 def test_affine_layers_match_keras_with_fixed_draws(keras, class_name, kwargs):
     check_layer(keras, class_name, kwargs, IMG)                                # inference: identity, config
     got = _train(getattr(L, class_name)(**kwargs), IMG, 0)
     np.testing.assert_allclose(got, np.asarray(getattr(keras.layers, class_name)(**kwargs)(IMG)), rtol=1e-5,
                                atol=1e-3)
-    varied = [_train(getattr(L, class_name)(0.3, 0.3), IMG, s) for s in (0, 1)]
+    make = (lambda: L.RandomRotation(0.3)) if class_name == "RandomRotation" else \
+        (lambda: getattr(L, class_name)(0.3, 0.3))
+    varied = [_train(make(), IMG, s) for s in (0, 1)]
     assert not np.allclose(*varied)
+
+
+def test_auto_contrast_matches_keras(keras):
+    x = np.random.default_rng(3).uniform(20, 200, (2, 6, 5, 3)).astype("float32")
+    x[1, :, :, 2] = 7.0                                       # a constant channel stays as it is
+    check_layer(keras, "AutoContrast", {}, x, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(_train(L.AutoContrast(value_range=(0, 1)), x / 255, 0),
+                               np.asarray(keras.layers.AutoContrast(value_range=(0, 1))(x / 255)), atol=1e-5)

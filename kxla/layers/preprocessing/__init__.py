@@ -11,5 +11,7 @@ from .text_vectorization import TextVectorization  # noqa: E402
 __all__ += ["TextVectorization"]
 from .random_color import RandomGrayscale, Solarization  # noqa: E402
 __all__ += ["RandomGrayscale", "Solarization"]
-from .random_affine import RandomTranslation, RandomZoom  # noqa: E402
-__all__ += ["RandomTranslation", "RandomZoom"]
+from .random_affine import RandomRotation, RandomTranslation, RandomZoom  # noqa: E402
+__all__ += ["RandomRotation", "RandomTranslation", "RandomZoom"]
+from .auto_contrast import AutoContrast  # noqa: E402
+__all__ += ["AutoContrast"]

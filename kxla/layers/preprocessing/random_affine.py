@@ -7,6 +7,8 @@ fill modes. Identity at inference.
 """
 from __future__ import annotations
 
+import functools
+
 from ... import ops
 from ...ops.layer_ops_image import affine_transform
 from .random_image import BaseRandomLayer, _float
@@ -93,3 +95,39 @@ class RandomZoom(_RandomAffine):
             self._column(x, 1.0 + self.width_lower, 1.0 + self.width_upper)
         zero = ops.zeros_like(zx)
         return [zx, zero, (width - 1.0) / 2.0 * (1.0 - zx), zero, zy, (height - 1.0) / 2.0 * (1.0 - zy), zero, zero]
+
+
+@functools.lru_cache(maxsize=None)
+def _rotation_matrix(height: float, width: float):
+    """``angle (batch, 1) degrees -> (batch, 8)`` rotation about the image centre (Keras's affine matrix)."""
+    import jax.numpy as jnp
+
+    def matrix(angle):
+        theta = angle[:, 0] * (jnp.pi / 180.0)
+        cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
+        cos, sin = jnp.cos(theta), jnp.sin(theta)
+        a0, a1, b0, b1 = cos, -sin, sin, cos
+        a2, b2 = cx - cx * a0 - cy * a1, cy - cx * b0 - cy * b1
+        zero = jnp.zeros_like(theta)
+        return jnp.stack([a0, a1, a2, b0, b1, b2, zero, zero], axis=1)
+    return matrix
+
+
+class RandomRotation(_RandomAffine):
+    """Rotate each image by a random angle, ``factor`` in fractions of a full turn
+    (``keras.layers.RandomRotation``; 0.1 means up to 36 degrees either way)."""
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
+                 data_format=None, **kwargs):
+        super().__init__(None, None, fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self._set_factor(factor)
+        del self.height_factor, self.width_factor
+
+    def _transform(self, x, height, width):
+        angle = self._column(x, self.factor[0] * 360.0, self.factor[1] * 360.0)
+        fn = _rotation_matrix(height, width)
+        return [ops.jax_call(fn, angle, name=f"kxla.layers.RandomRotation.matrix[{int(height)}x{int(width)}]")]
+
+    def get_config(self):
+        return {**BaseRandomLayer.get_config(self), "factor": self.factor, "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value, "interpolation": self.interpolation}
