@@ -97,7 +97,8 @@ def test_errors():
 
 @pytest.mark.parametrize("class_name,kwargs,scale", [("RandomGrayscale", {"factor": 1.0}, 255.0),
                                                      ("Solarization", {}, 255.0),
-                                                     ("Solarization", {"value_range": (0, 1)}, 1.0)])
+                                                     ("Solarization", {"value_range": (0, 1)}, 1.0),
+                                                     ("RandomColorDegeneration", {"factor": (0.4, 0.4)}, 255.0)])
 def test_colour_layers_match_keras_where_training_draws_are_certain(keras, class_name, kwargs, scale):
     x = np.random.default_rng(2).uniform(0, scale, (3, 4, 4, 3)).astype("float32")
     check_layer(keras, class_name, kwargs, x)                                   # inference: identity, config

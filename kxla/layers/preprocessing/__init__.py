@@ -9,8 +9,8 @@ from .lookup import IntegerLookup, StringLookup  # noqa: E402
 __all__ += ["CategoryEncoding", "Discretization", "IntegerLookup", "StringLookup"]
 from .text_vectorization import TextVectorization  # noqa: E402
 __all__ += ["TextVectorization"]
-from .random_color import RandomGrayscale, Solarization  # noqa: E402
-__all__ += ["RandomGrayscale", "Solarization"]
+from .random_color import RandomColorDegeneration, RandomGrayscale, Solarization  # noqa: E402
+__all__ += ["RandomColorDegeneration", "RandomGrayscale", "Solarization"]
 from .random_affine import RandomRotation, RandomTranslation, RandomZoom  # noqa: E402
 __all__ += ["RandomRotation", "RandomTranslation", "RandomZoom"]
 from .auto_contrast import AutoContrast  # noqa: E402

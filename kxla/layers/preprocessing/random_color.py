@@ -1,4 +1,4 @@
-"""RandomGrayscale and Solarization (Keras 3): per-image random colour transforms, identity at inference."""
+"""RandomGrayscale, Solarization and RandomColorDegeneration (Keras 3): per-image random colour transforms, identity at inference."""
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +30,10 @@ class RandomGrayscale(BaseRandomLayer):
         weights = np.array([0.2989, 0.5870, 0.1140], "float32").reshape(
             (3,) + (1,) * (len(x.shape) - 1 - axis % len(x.shape)))
         gray = ops.sum(x * ops.cast(weights, x.dtype), axis=axis, keepdims=True)
-        return ops.where(ops.less(self._uniform(x, 0.0, 1.0), self.factor), gray + ops.zeros_like(x), x)
+        gray = gray + ops.zeros_like(x)
+        if self.factor >= 1.0:                    # a certain draw: no random node
+            return gray
+        return ops.where(ops.less(self._uniform(x, 0.0, 1.0), self.factor), gray, x)
 
     def get_config(self):
         config = {**super().get_config(), "factor": self.factor}
@@ -71,3 +74,27 @@ class Solarization(BaseRandomLayer):
     def get_config(self):
         return {**super().get_config(), "addition_factor": self.addition_factor,
                 "threshold_factor": self.threshold_factor, "value_range": self.value_range}
+
+
+class RandomColorDegeneration(BaseRandomLayer):
+    """Blend each image towards its grayscale by a random amount in ``factor``, clipped to ``value_range``
+    (``keras.layers.RandomColorDegeneration``)."""
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(data_format=data_format, seed=seed, **kwargs)
+        self._set_factor(factor)
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError(f"The `value_range` argument should be a list of two numbers. Received: {value_range}")
+        self.value_range = sorted(value_range)
+
+    def call(self, inputs, training=True):
+        x = _float(inputs)
+        if not training:
+            return x
+        factor = self._uniform(x, self.factor[0], self.factor[1])
+        gray = RandomGrayscale(1.0, data_format=self.data_format).call(x, training=True) if x.shape[
+            -1 if self.data_format == "channels_last" else len(x.shape) - 3] != 1 else x
+        return ops.clip(x + factor * (gray - x), self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
