@@ -135,7 +135,8 @@ def op(name, sig, lower, reference, *, shape, dtype, ns="numpy", tensors=None, l
                                                       else _attr_value(k, p.default)))
                    for k, p in params.items() if k not in tensors and k not in lists}
     data_dependent = "data_dependent_shape" in traits
-    shape_rule = F.by_reference(reference) if shape == "ref" else shape
+    shape_rule = F.by_reference(reference) if shape == "ref" else \
+        F.by_reference(reference, eye=True) if shape == "ref_matrix" else shape
     if layout is None:
         layout = "agnostic" if "elementwise" in traits else "axis" if shape is F.reduce else "opaque"
     n_in = None if lists else len(tensors)

@@ -101,24 +101,27 @@ def reduce(types, attrs):
     return [tuple(d for i, d in enumerate(t.shape) if i not in axes)]
 
 
-def _stand_in(t: TensorType, fill: int):
+def _stand_in(t: TensorType, fill: int, eye: bool = False):
     shape = tuple(fill if d is None else d for d in t.shape)
     dtype = "float32" if is_floating(t.dtype) else t.dtype
+    if eye and len(shape) >= 2:        # identity matrices: nonsingular, positive definite
+        return np.broadcast_to(np.eye(shape[-2], shape[-1], dtype=dtype), shape)
     return np.broadcast_to(np.ones((), dtype), shape)
 
 
 _FILLS = (1, 2, 3, 4, 5, 6, 7, 8, 12)
 
 
-def by_reference(reference):
+def by_reference(reference, eye: bool = False):
     """A shape rule that evaluates ``reference`` (numpy) on stand-ins (ones) of the inputs' shapes.
 
     An unknown dimension is tried at several sizes (up to three the
     reference accepts); a result dimension that varies is unknown. When only
     one size is accepted, the inputs pin the dimension and its result stands.
+    ``eye``: matrices stand in as identities (linear algebra needs nonsingular inputs).
     """
     def run(types, attrs, fill):
-        out = reference(*[_stand_in(t, fill) for t in types], **attrs)
+        out = reference(*[_stand_in(t, fill, eye) for t in types], **attrs)
         return [np.shape(o) for o in (out if isinstance(out, (tuple, list)) else [out])]
 
     def rule(types, attrs):

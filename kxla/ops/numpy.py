@@ -5,7 +5,6 @@ numpy_reduce.py, numpy_shape.py) and in the older op files; this module only
 gathers them under Keras's names. Imported by ``kxla.ops`` after its own names.
 """
 from . import catalog as _catalog
-from . import numpy_elementwise, numpy_reduce, numpy_shape  # noqa: F401  (register the catalogue)
 from ._gather import gather as _gather
 
 # keras.ops.numpy names defined in kxla.ops's other files

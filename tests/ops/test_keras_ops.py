@@ -29,6 +29,8 @@ def I(*shape, lo=-4, hi=5, dtype="int32"):  # noqa: E743
 
 F23, F3, F234 = U(2, 3), U(3, lo=-1, hi=1), U(2, 3, 4, lo=-1, hi=1)
 I23, I3 = I(2, 3), I(3, lo=1)
+SQ = U(3, 3) + np.eye(3, dtype="float32")
+SPD = SQ @ SQ.T + np.eye(3, dtype="float32")
 
 # Ops whose inputs must be integers or lie in a special domain; ops with their own cases.
 INT_ONLY = {"gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
@@ -36,7 +38,9 @@ INT_ONLY = {"gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_l
 DOMAIN = {"arccosh": (U(2, 3, lo=1.1, hi=3),), "ldexp": (F23, I3)}
 NO_GRAD = {"floor", "ceil", "trunc", "round", "sign", "fmod", "mod", "floor_divide", "heaviside", "nextafter",
            "median", "nanmedian", "sort", "i0", "amax", "amin", "ptp", "nanmax", "nanmin", "divide_no_nan",
-           "quantile", "percentile", "nanquantile", "nanpercentile"}
+           "quantile", "percentile", "nanquantile", "nanpercentile", "hard_shrink", "soft_shrink", "threshold",
+           "matrix_rank", "lu_factor", "qr", "svd", "eigh", "hard_tanh", "relu6", "hard_sigmoid", "sparse_sigmoid",
+           "sparse_plus", "hard_silu", "sparsemax"}
 
 CASES = {
     "round": [((F23 * 10,), {}), ((F23 * 10,), {"decimals": 1})],
@@ -100,11 +104,36 @@ CASES = {
     "bartlett": [((5,), {})], "blackman": [((5,), {})], "hamming": [((5,), {})], "hanning": [((5,), {})],
     "kaiser": [((5, 0.5), {})],
     "nonzero": [((I23,), {})],
+    # nn
+    "leaky_relu": [((F23 - 0.5,), {}), ((F23 - 0.5,), {"negative_slope": 0.1})],
+    "celu": [((F23 - 0.5,), {"alpha": 0.5})],
+    "squareplus": [((F23,), {"b": 2})],
+    "soft_shrink": [((F23 * 2 - 1,), {"threshold": 0.3})], "hard_shrink": [((F23 * 2 - 1,), {})],
+    "threshold": [((F23, 0.5, -1.0), {})],
+    "glu": [((U(2, 4),), {}), ((U(4, 3),), {"axis": 0})],
+    "sparsemax": [((F234,), {}), ((F234,), {"axis": 1})],
+    "normalize": [((F234,), {}), ((F234,), {"axis": 1, "order": 1})],
+    "psnr": [((F23, U(2, 3), 1.0), {})],
+    "depth_to_space": [((U(1, 2, 2, 8), 2), {}), ((U(1, 8, 2, 2), 2), {"data_format": "channels_first"})],
+    "space_to_depth": [((U(1, 4, 4, 2), 2), {})],
+    # linalg
+    "cholesky": [((SPD,), {}), ((SPD,), {"upper": True})],
+    "cholesky_inverse": [((np.linalg.cholesky(SPD),), {})],
+    "det": [((SQ,), {})], "inv": [((SQ,), {})], "eigh": [((SPD,), {})],
+    "solve": [((SQ, U(3, 2)), {})], "solve_triangular": [((np.tril(SQ) + 3 * np.eye(3, dtype="float32"), U(3, 2)),
+                                                           {"lower": True})],
+    "pinv": [((U(3, 2),), {})], "qr": [((U(3, 2),), {}), ((U(3, 2),), {"mode": "complete"})],
+    "svd": [((U(3, 2),), {"full_matrices": False}), ((U(3, 2),), {"compute_uv": False})],
+    "lstsq": [((U(4, 3), U(4, 2)), {})], "lu_factor": [((SQ,), {})],
+    "matrix_rank": [((SQ,), {})],
+    "norm": [((F234,), {}), ((F23,), {"ord": 1, "axis": 1}), ((F23,), {"ord": "fro", "axis": (0, 1)})],
+    "slogdet": [((SQ,), {})], "logdet": [((SPD,), {})],
 }
 # positional arguments of a case that are attributes, not arrays (by op): index -> kept as Python values
 STATIC = {"broadcast_to": (1,), "swapaxes": (1, 2), "moveaxis": (1, 2), "roll": (1,), "hsplit": (1,),
           "vsplit": (1,), "dsplit": (1,), "array_split": (1,), "argpartition": (1,), "quantile": (1,),
-          "nanquantile": (1,), "percentile": (1,), "nanpercentile": (1,), "full_like": (1,)}
+          "nanquantile": (1,), "percentile": (1,), "nanpercentile": (1,), "full_like": (1,), "threshold": (1, 2),
+          "psnr": (2,), "depth_to_space": (1,), "space_to_depth": (1,)}
 CREATION = {"zeros", "ones", "empty", "full", "eye", "identity", "tri", "arange", "linspace", "logspace",
             "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser"}
 
@@ -116,6 +145,8 @@ def _family_cases(name, fn):
         return None
     if opname in INT_ONLY:
         return [((I23,) * (opdef.arity or 1), {}), ((I23, I3)[:opdef.arity or 1], {})]
+    if "activation" in opdef.traits:         # Keras's activations refuse integer inputs
+        return [((F23 * 8 - 4,), {})]
     if "elementwise" in opdef.traits and opdef.arity == 1:
         return [(DOMAIN.get(name, (F23,)), {}), ((I23,), {})]
     if "elementwise" in opdef.traits and opdef.arity == 2:
@@ -135,6 +166,8 @@ def _all_cases():
     out = []
     for ns in ("numpy", "nn", "linalg", "image", "core"):
         for name, fn in sorted(catalog.public(ns).items()):
+            if not hasattr(fn, "op_name") and name not in CASES:
+                continue                  # not an op (a function transform like jvp): tested on its own
             cases = CASES.get(name) or _family_cases(name, fn)
             assert cases, f"no test case for {ns}.{name}: add one to CASES"
             for i, case in enumerate(cases):
@@ -199,3 +232,14 @@ def _check_with_static(ns, name, args, kwargs, static):
                 return _resolve(root, ns, name)(*[a if i in static else next(it) for i, a in enumerate(args)], **kw)
             return bound
     check_against_keras(name, arrays, kwargs, grad=name not in NO_GRAD, ours=call(kxla.ops), theirs=call(keras.ops))
+
+
+def test_jvp_matches_keras():
+    import jax.numpy as jnp
+    import keras
+    import kxla
+    ours = kxla.ops.linalg.jvp(jnp.sin, (F23,), (np.ones_like(F23),))
+    theirs = keras.ops.linalg.jvp(jnp.sin, (F23,), (np.ones_like(F23),))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert kxla.ops.jvp is kxla.ops.linalg.jvp
