@@ -83,8 +83,12 @@ def _interrupt_child(tmp_path, mode, trials):
     return results
 
 
-@pytest.mark.parametrize("mode", ["fit", "train_on_batch"])
-def test_sigint_keeps_last_completed_step(tmp_path, mode):
-    results = _interrupt_child(tmp_path, mode, trials=6)
+@pytest.mark.parametrize("mode,trials", [
+    ("fit", 3), ("train_on_batch", 3),
+    pytest.param("fit", 20, marks=pytest.mark.slow), pytest.param("train_on_batch", 20, marks=pytest.mark.slow),
+])
+def test_sigint_keeps_last_completed_step(tmp_path, mode, trials):
+    results = _interrupt_child(tmp_path, mode, trials=trials)
+    assert len(results) == trials
     for r in results:
         assert r["same"] and r["continues"] and r["slots"] > 0, results
