@@ -58,3 +58,10 @@ def get(identifier) -> Optimizer | None:
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):
         return identifier()
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+
+# Keras 3's other optimizers (new files on the same base).
+from .adafactor import Adafactor  # noqa: E402
+from .lion import Ftrl, Lamb, Lion  # noqa: E402
+
+ALL_OPTIMIZERS.update({cls.__name__.lower(): cls for cls in (Lion, Lamb, Ftrl, Adafactor)})
+__all__ += ["Lion", "Lamb", "Ftrl", "Adafactor"]

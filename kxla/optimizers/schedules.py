@@ -247,3 +247,8 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     raise ValueError(f"Could not interpret learning rate schedule identifier: {identifier!r}")
+
+
+from .schedules_restarts import CosineDecayRestarts  # noqa: E402  (Keras 3's SGDR schedule)
+
+ALL_SCHEDULES["CosineDecayRestarts"] = CosineDecayRestarts
