@@ -96,7 +96,7 @@ def test_errors():
 
 
 @pytest.mark.parametrize("class_name,kwargs,scale", [("RandomGrayscale", {"factor": 1.0}, 255.0),
-                                                     ("Solarization", {}, 255.0),
+                                                     pytest.param("Solarization", {}, 255.0, marks=SLOW),
                                                      ("Solarization", {"value_range": (0, 1)}, 1.0),
                                                      ("RandomColorDegeneration", {"factor": (0.4, 0.4)}, 255.0)])
 def test_colour_layers_match_keras_where_training_draws_are_certain(keras, class_name, kwargs, scale):
@@ -108,11 +108,11 @@ def test_colour_layers_match_keras_where_training_draws_are_certain(keras, class
 
 
 @pytest.mark.parametrize("class_name,kwargs", [
-    ("RandomTranslation", dict(height_factor=(0.2, 0.2), width_factor=(-0.4, -0.4))),
+    pytest.param("RandomTranslation", dict(height_factor=(0.2, 0.2), width_factor=(-0.4, -0.4)), marks=SLOW),
     pytest.param("RandomTranslation", dict(height_factor=(0.1, 0.1), width_factor=(0.3, 0.3), fill_mode="constant",
                                            fill_value=3.0, interpolation="nearest"), marks=SLOW),
     ("RandomZoom", dict(height_factor=(-0.2, -0.2), width_factor=(0.5, 0.5), fill_mode="wrap")),
-    ("RandomRotation", dict(factor=(0.1, 0.1))),
+    pytest.param("RandomRotation", dict(factor=(0.1, 0.1)), marks=SLOW),
     pytest.param("RandomRotation", dict(factor=(-0.3, -0.3), fill_mode="constant", interpolation="nearest"),
                  marks=SLOW),
 ])
@@ -133,3 +133,13 @@ def test_auto_contrast_matches_keras(keras):
     check_layer(keras, "AutoContrast", {}, x, rtol=1e-5, atol=1e-3)
     np.testing.assert_allclose(_train(L.AutoContrast(value_range=(0, 1)), x / 255, 0),
                                np.asarray(keras.layers.AutoContrast(value_range=(0, 1))(x / 255)), atol=1e-5)
+
+
+def test_random_shear_is_one_of_keras_two_signed_shears(keras):
+    kwargs = dict(x_factor=(0.3, 0.3), y_factor=(0.1, 0.1))
+    check_layer(keras, "RandomShear", kwargs, IMG)                               # inference: identity, config
+    got = _train(L.RandomShear(**kwargs), IMG, 0)
+    signed = [np.asarray(keras.ops.image.affine_transform(
+        IMG, np.tile(np.array([1, s * 0.3, 0, s * 0.1, 1, 0, 0, 0], "float32"), (len(IMG), 1)), fill_mode="reflect"))
+        for s in (1, -1)]
+    assert all(any(np.allclose(g, e[i], atol=1e-3) for e in signed) for i, g in enumerate(got))

@@ -34,8 +34,8 @@ CELLS = [
                  {"return_sequences": True}, marks=SLOW),
     pytest.param("stacked", lambda m: [m.LSTMCell(4), m.GRUCell(3), m.SimpleRNNCell(2)], {"return_state": True},
                  marks=SLOW),
-    ("stacked_backwards", lambda m: m.StackedRNNCells([m.SimpleRNNCell(3), m.GRUCell(2)]),
-     {"return_sequences": True, "go_backwards": True}),
+    pytest.param("stacked_backwards", lambda m: m.StackedRNNCells([m.SimpleRNNCell(3), m.GRUCell(2)]),
+                 {"return_sequences": True, "go_backwards": True}, marks=SLOW),
 ]
 
 
@@ -102,7 +102,8 @@ def test_cells_step_and_config_match_keras(keras, cell_name):
 
 
 @pytest.mark.parametrize("make", [lambda: L.LSTM(4, stateful=True, return_sequences=True),
-                                  lambda: L.RNN(L.GRUCell(4), stateful=True, return_sequences=True),
+                                  pytest.param(lambda: L.RNN(L.GRUCell(4), stateful=True, return_sequences=True),
+                                               marks=SLOW),
                                   lambda: L.RNN([L.SimpleRNNCell(3), L.LSTMCell(4)], stateful=True,
                                                 return_sequences=True)],
                          ids=["lstm", "rnn_gru_cell", "rnn_stacked"])
@@ -136,9 +137,9 @@ def test_stateful_lstm_trains_and_keeps_state(keras):
 
 
 @pytest.mark.parametrize("name,kwargs,shape", [
-    ("ConvLSTM2D", dict(filters=2, kernel_size=3, padding="same", return_sequences=True), (2, 3, 5, 4, 3)),
-    pytest.param("ConvLSTM1D", dict(filters=3, kernel_size=2, strides=2, return_state=True), (2, 4, 6, 2),
-                 marks=SLOW),
+    pytest.param("ConvLSTM2D", dict(filters=2, kernel_size=3, padding="same", return_sequences=True),
+                 (2, 3, 5, 4, 3), marks=SLOW),
+    ("ConvLSTM1D", dict(filters=3, kernel_size=2, strides=2, return_sequences=True), (2, 3, 6, 2)),
     pytest.param("ConvLSTM3D", dict(filters=2, kernel_size=2, data_format="channels_first"), (2, 2, 3, 3, 3, 3),
                  marks=SLOW),
 ])

@@ -11,7 +11,7 @@ from .text_vectorization import TextVectorization  # noqa: E402
 __all__ += ["TextVectorization"]
 from .random_color import RandomColorDegeneration, RandomGrayscale, Solarization  # noqa: E402
 __all__ += ["RandomColorDegeneration", "RandomGrayscale", "Solarization"]
-from .random_affine import RandomRotation, RandomTranslation, RandomZoom  # noqa: E402
-__all__ += ["RandomRotation", "RandomTranslation", "RandomZoom"]
+from .random_affine import RandomRotation, RandomShear, RandomTranslation, RandomZoom  # noqa: E402
+__all__ += ["RandomRotation", "RandomShear", "RandomTranslation", "RandomZoom"]
 from .auto_contrast import AutoContrast  # noqa: E402
 __all__ += ["AutoContrast"]

@@ -131,3 +131,27 @@ class RandomRotation(_RandomAffine):
     def get_config(self):
         return {**BaseRandomLayer.get_config(self), "factor": self.factor, "fill_mode": self.fill_mode,
                 "fill_value": self.fill_value, "interpolation": self.interpolation}
+
+
+class RandomShear(_RandomAffine):
+    """Shear each image along x and y by random amounts in ``x_factor`` / ``y_factor``, with one random sign
+    per image (``keras.layers.RandomShear``)."""
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                 data_format=None, seed=None, **kwargs):
+        super().__init__(None, None, fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        del self.height_factor, self.width_factor
+        self.x_factor = _range(x_factor, "x_factor", lambda v: v >= 0.0)
+        self.y_factor = _range(y_factor, "y_factor", lambda v: v >= 0.0)
+
+    def _transform(self, x, height, width):
+        sign = ops.where(ops.greater(self._column(x, 0.0, 1.0), 0.5), -1.0, 1.0)
+        sy = self._column(x, *self.y_factor) * sign
+        sx = self._column(x, *self.x_factor) * sign
+        zero = ops.zeros_like(sx)
+        one = zero + 1.0
+        return [one, sx, zero, sy, one, zero, zero, zero]
+
+    def get_config(self):
+        return {**BaseRandomLayer.get_config(self), "x_factor": self.x_factor, "y_factor": self.y_factor,
+                "fill_mode": self.fill_mode, "interpolation": self.interpolation, "fill_value": self.fill_value}
