@@ -17,6 +17,7 @@ import jax
 
 from .ir import Graph, get_op
 from .ops.core import LowerContext
+from .ops.random_ops import random_key_ids
 
 
 class LoweringError(ValueError):
@@ -39,6 +40,8 @@ def lower(graph: Graph) -> Callable:
     param_ids = [(v.name, id(v)) for v in graph.params]
     state_ids = [(v.name, id(v)) for v in graph.state]
     output_ids = [id(v) for v in graph.outputs]
+    key_ids = random_key_ids(graph.nodes)
+    key_ids = [key_ids.get(id(n), i) for i, n in enumerate(graph.nodes)]
     updates = [(s.name, id(v)) for s, v in graph.updates]
 
     def fn(params, state, inputs, rng=None, training=False):
@@ -62,7 +65,7 @@ def lower(graph: Graph) -> Callable:
             except KeyError:
                 raise LoweringError(f"state {name!r} missing from state") from None
         for index, (opdef, node, ins, outs) in enumerate(nodes):
-            ctx = LowerContext(rng=rng, training=training, node_index=index)
+            ctx = LowerContext(rng=rng, training=training, node_index=key_ids[index])
             with jax.named_scope(node.layer or node.op):
                 result = opdef.lower(ctx, *[env[i] for i in ins], **node.attrs)
             if len(outs) == 1:

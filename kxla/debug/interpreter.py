@@ -28,6 +28,7 @@ import jax.numpy as jnp
 
 from ..ir import Graph, Node, Value, get_op, print_graph
 from ..ops.core import LowerContext
+from ..ops.random_ops import random_key_ids
 
 
 class Hook:
@@ -64,6 +65,7 @@ class Interpreter:
         self.graph = graph
         self.hooks = list(hooks)
         self.node_index = {id(n): i for i, n in enumerate(graph.nodes)}
+        self.key_ids = random_key_ids(graph.nodes)          # the random draws of the lowered graph
         self.values: dict = {}
         self._ir_lines = None
 
@@ -123,7 +125,7 @@ class Interpreter:
     def eval_node(self, node: Node, inputs: list, rng=None, training: bool = False, index=None) -> list:
         """Run one node's lowering rule on ``inputs``; returns a list with one array per result."""
         index = self.node_index[id(node)] if index is None else index
-        ctx = LowerContext(rng=rng, training=training, node_index=index)
+        ctx = LowerContext(rng=rng, training=training, node_index=self.key_ids.get(id(node), index))
         try:
             result = get_op(node.op).lower(ctx, *inputs, **node.attrs)
         except Exception as e:

@@ -184,7 +184,7 @@ def _backward(interp: Interpreter, cts: dict, rng, training):
         if not diff:
             continue
         opdef = get_op(node.op)
-        ctx = LowerContext(rng=rng, training=training, node_index=index)
+        ctx = LowerContext(rng=rng, training=training, node_index=interp.key_ids.get(id(node), index))
 
         def run_node(*float_args, inputs=inputs, diff=diff, opdef=opdef, ctx=ctx, node=node):
             args = list(inputs)

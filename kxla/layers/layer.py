@@ -132,6 +132,38 @@ class Layer:
                     self._layers.append(v)
         object.__setattr__(self, name, value)
 
+    # -- losses (Keras's add_loss) -------------------------------------------------
+    def add_loss(self, loss):
+        """Add a loss term: its sum joins the training loss (``fit`` / ``evaluate``), as in Keras.
+
+        Inside a traced call (every ``fit``, ``evaluate``, ``predict`` and ``model(x)``) the
+        term becomes an output of the graph; called eagerly it is kept in ``self.losses`` until the
+        layer's next call.
+        """
+        from .. import ops
+        builder = current_builder()
+        if builder is not None:
+            t = ops.sum(loss)
+            builder.losses.append(t if t.dtype.startswith("float") else ops.cast(t, "float32"))
+            return
+        import jax.numpy as jnp
+        value = jnp.sum(jnp.asarray(loss))
+        self.__dict__.setdefault("_eager_losses", []).append(
+            value if jnp.issubdtype(value.dtype, jnp.floating) else value.astype(jnp.float32))
+
+    @property
+    def losses(self) -> list:
+        """The ``add_loss`` terms of the last call (own and sublayers') plus the weight
+        regularization penalties of the current weights, as Keras's ``Layer.losses``."""
+        out = list(self.__dict__.get("_eager_losses", []))
+        for layer in self._layers:
+            out.extend(layer.__dict__.get("_eager_losses", []))
+        out.extend(self._call_losses_of_last_call())
+        return out + [w.regularizer(w.value) for w in self.weights if w.regularizer is not None and w.trainable]
+
+    def _call_losses_of_last_call(self) -> list:
+        return []
+
     # -- weights ------------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None,
                    constraint=None, name=None, **kwargs):
@@ -310,6 +342,7 @@ class Layer:
             self._output_shapes = [tuple(t.shape) for t in jax.tree_util.tree_leaves(
                 out, is_leaf=lambda x: isinstance(x, KerasTensor)) if isinstance(t, KerasTensor)]
         else:
+            self.__dict__.pop("_eager_losses", None)
             out = self.call(*args, **kwargs)
             self._attach_masks(args, out, previous_mask)
         if self.activity_regularizer is not None and builder is not None:

@@ -14,10 +14,10 @@ import numpy as np
 
 from ..ir import Graph, TensorType
 from ..layers.layer import Layer, unique_name
-from ..ops.tracing import Builder, KerasTensor
+from ..ops.tracing import Builder, KerasTensor, current_builder
 from ..training.trainer import Trainer
 from ..utils.lookup import snake_case
-from . import functional
+from . import call as model_call, functional
 from .input_layer import InputLayer
 
 
@@ -133,6 +133,7 @@ class Model(Trainer, Layer):
 
     def _invalidate(self):
         self._traced.clear()
+        self.__dict__.pop("_call_caches", None)
         Trainer._invalidate(self)
 
     # -- tracing to IR --------------------------------------------------------------
@@ -175,6 +176,10 @@ class Model(Trainer, Layer):
         if self._call_has_training:
             return self.call(inputs, training=training)
         return self.call(inputs)
+
+    def _call_losses_of_last_call(self) -> list:
+        losses = self.__dict__.get("_call_losses", [])        # add_loss terms, then weight penalties
+        return list(losses[:len(losses) - len(self._regularized_weights())])
 
     def _regularized_weights(self):
         return [w for w in self.weights if w.regularizer is not None and w.trainable]
@@ -322,6 +327,11 @@ class Model(Trainer, Layer):
         if not self.built and args and not isinstance(args[0], KerasTensor) and hasattr(args[0], "shape"):
             self._ensure_input_types_from_data([args[0]] if not isinstance(args[0], (list, tuple))
                                                else list(args[0]))
+        if len(args) == 1 and set(kwargs) <= {"training"} and current_builder() is None and \
+                model_call.is_array_input(args[0]):
+            if self._input_types is None:
+                self._ensure_input_types_from_data(jax.tree_util.tree_leaves(args[0]))
+            return model_call.call_on_arrays(self, args[0], bool(kwargs.get("training")))
         return Layer.__call__(self, *args, **kwargs)
 
     def _maybe_build(self, args):

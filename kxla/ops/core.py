@@ -62,7 +62,8 @@ class LowerContext:
         self.node_index = node_index
 
     def key(self):
-        """A PRNG key for the current node, derived from the call's key and the node index."""
+        """A PRNG key for the current node: the call's key folded with ``node_index`` — for random
+        ops the node's key id (``random_ops.random_key_ids``), not its position."""
         if self.rng is None:
             raise ValueError("This graph draws random numbers (dropout, noise); pass rng= to the "
                              "lowered function")

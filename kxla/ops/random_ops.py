@@ -1,9 +1,13 @@
 """Random ops usable inside graphs: dropout, gaussian_noise, random_normal, random_uniform.
 
 Every op here has ``effect="random"``: its lowering draws from ``ctx.key()``,
-a key derived from the ``rng`` passed to the lowered function and the node's
-position, so a compiled step is pure and reproducible for a given ``rng``
-(and passes never merge or drop two draws). Called eagerly, the key comes
+a key derived from the ``rng`` passed to the lowered function and the op's
+rank among the graph's random ops (``random_key_ids``) — not the node's
+position among all nodes, so passes that add
+or remove other nodes, the unoptimised graph of ``as_jax()`` and the optimised
+one of ``fit`` draw the same numbers for the same ``rng``; a compiled step is
+pure and reproducible for a given ``rng`` (and passes never merge or drop two
+draws). Called eagerly, the key comes
 from ``kxla.utils.set_random_seed``'s stream. A ``seed`` attribute, when
 given, fixes the draw instead (Keras's integer-seed behaviour).
 
@@ -19,7 +23,20 @@ from ..ir import Attr, TensorType, canonical_dtype, is_floating
 from .core import apply, defop
 from .rules import same_as_input
 
-__all__ = ["dropout", "gaussian_noise", "random_normal", "random_uniform"]
+__all__ = ["dropout", "gaussian_noise", "random_normal", "random_uniform", "random_key_ids"]
+
+
+def random_key_ids(nodes) -> dict:
+    """``{id(node): key id}`` for the random nodes of a graph: the node's rank among the graph's random
+    nodes, folded into the call's ``rng`` by ``LowerContext.key``. It ignores every other node, so
+    passes (which never add, drop or reorder draws) and the unoptimised graph agree, and it ignores
+    layer names, so two models built alike draw alike."""
+    from ..ir import get_op
+    ids = {}
+    for node in nodes:
+        if get_op(node.op).effect == "random":
+            ids[id(node)] = len(ids)
+    return ids
 
 
 def _key(ctx, seed):

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import data as data_mod
+from . import data as data_mod, validation
 
 
 class EpochData(NamedTuple):
@@ -60,6 +60,8 @@ class EpochIterator:
     """Mixin of ``Trainer``: user data to ``EpochData``."""
 
     def _prepare(self, x, y=None, sample_weight=None, need_y=False, class_weight=None) -> EpochData:
+        validation.check_inputs(x)
+        validation.check_class_weight(class_weight, sample_weight)
         names = self._input_names or ["input"] if self._input_types else \
             ([f"input_{i}" for i in range(len(x))] if isinstance(x, (list, tuple)) else ["input"])
         xs = data_mod.flatten_inputs(x, names)
@@ -68,9 +70,9 @@ class EpochIterator:
         ys = self._targets(y) if y is not None else None
         if ys is None and need_y:
             raise ValueError("y is required to train or evaluate a model with a loss")
-        sw = None
-        if sample_weight is not None:
-            sw = np.asarray(sample_weight, dtype="float32").reshape(-1)
+        if ys is not None and self.compiled:
+            validation.check_targets(ys, self._resolve().loss.losses, self._output_shapes(), self._output_names())
+        sw = validation.check_sample_weight(sample_weight)
         if class_weight is not None:
             sw = _with_class_weight(ys, sw, class_weight)
         n = data_mod.check_lengths({"x": xs, "y": [a for a in ys or [] if a is not None],
@@ -80,12 +82,17 @@ class EpochIterator:
     def _targets(self, y) -> list:
         names = self._output_names()
         if isinstance(y, dict):
-            return [data_mod._as_array(y[n], f"y[{n!r}]") if n in y else None for n in names]
+            return [validation.as_target(y[n], f"y[{n!r}]", data_mod._as_array) if n in y else None
+                    for n in names]
         if isinstance(y, (list, tuple)) and len(names) > 1:
             if len(y) != len(names):
                 raise ValueError(f"The model has {len(names)} outputs but y holds {len(y)} arrays")
-            return [data_mod._as_array(a, f"y[{i}]") for i, a in enumerate(y)]
-        return [data_mod._as_array(y, "y")]
+            return [validation.as_target(a, f"y[{i}]", data_mod._as_array) for i, a in enumerate(y)]
+        return [validation.as_target(y, "y", data_mod._as_array)]
+
+    def _output_shapes(self) -> list:
+        traced = self.trace(training=False)
+        return [v.type.shape for v in traced.graph.outputs[:traced.n_outputs]]
 
     def _fit_data(self, x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
                   validation_split, validation_data, validation_steps) -> FitData:
@@ -148,9 +155,13 @@ class EpochIterator:
 
 
 def _with_class_weight(ys, sw, class_weight):
+    """Keras's ``class_weight_to_sample_weights``: one weight per sample from its (rounded) class."""
     if ys is None or len(ys) != 1:
-        raise ValueError("class_weight is only supported for models with a single output")
+        raise ValueError("`class_weight` is only supported for Models with a single output.")
     labels = ys[0]
     labels = labels.argmax(-1) if labels.ndim > 1 and labels.shape[-1] > 1 else labels.reshape(-1)
-    cw = np.array([class_weight.get(int(c), 1.0) for c in labels], dtype="float32")
+    labels = np.round(labels).astype(np.int64)
+    cw = np.ones(len(labels), np.float32)
+    for c, w in class_weight.items():                # one vectorised pass per class
+        cw[labels == c] = w
     return cw if sw is None else sw * cw

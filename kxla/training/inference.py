@@ -15,7 +15,7 @@ import numpy as np
 
 from ..distribution import distribution_lib as _distribution_lib
 from ..ops.tracing import Variable
-from . import data as data_mod
+from . import data as data_mod, validation
 from .epoch_iterator import EpochData
 from .loop import LazyLogs
 from .step_builder import PredictHit, current_distribution, overrides_step
@@ -28,6 +28,7 @@ class Inference:
                  callbacks=None, return_dict=False):
         """Loss and metrics over ``x, y`` (Keras 3 signature)."""
         self._require_compiled("evaluate")
+        validation.check_batch_size(batch_size)
         if data_mod.is_batch_iterable(x):                 # a generator of (x, y[, sample_weight])
             (x, y, sample_weight), batch_size = self._generator_arrays(x, steps, "evaluate")
         data = self._prepare(x, y, sample_weight, need_y=True)
@@ -76,6 +77,7 @@ class Inference:
         ``verbose=0`` and no callbacks, an input that fits one batch takes a fast path: one
         call, weights prepared once and reused until they change.
         """
+        validation.check_batch_size(batch_size)
         if verbose == 0 and not callbacks and x.__class__ is np.ndarray:
             out = self._predict_fast(x, batch_size)
             if out is not None:

@@ -22,6 +22,7 @@ from ..utils.random import next_seed, numpy_rng
 from . import compile_stats as _compile_stats_mod
 from . import data as data_mod
 from . import plan as plan_mod
+from . import validation
 from .epoch_iterator import ArrayCursor
 from .state import interrupt_guard, raise_pending
 from .step_builder import current_distribution, step_key
@@ -109,6 +110,8 @@ class Loop:
         """Train for ``epochs`` epochs (Keras 3 signature); returns a ``History``."""
         from ..callbacks import History
         self._require_compiled("fit")
+        validation.check_batch_size(batch_size)
+        validation.check_batch_size(validation_batch_size, "validation_batch_size")
         data = self._fit_data(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
                               validation_split, validation_data, validation_steps)
         verbose = 1 if verbose == "auto" else int(verbose)

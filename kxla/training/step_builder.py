@@ -131,8 +131,9 @@ class StepBuilder:
     def _loss_scaling(self) -> bool:
         """Dynamic loss scaling is on when any layer computes in float16 (``mixed_float16``)."""
         from ..config import DTypePolicy
-        return any(isinstance(getattr(l, "dtype_policy", None), DTypePolicy) and
-                   l.dtype_policy.needs_loss_scaling for l in leaf_layers(self))
+        return getattr(self, "_auto_scale_loss", True) and any(
+            isinstance(getattr(l, "dtype_policy", None), DTypePolicy) and
+            l.dtype_policy.needs_loss_scaling for l in leaf_layers(self))
 
     def _split(self, traced):
         """Variables of the traced graph: (trainable params, frozen params, state)."""

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..utils.random import next_seed
+from . import compile_utils
 from . import data as data_mod
 from .compile_stats import CompileStats
 from .custom_step import overrides
@@ -62,8 +63,8 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless
         self._cache = StepCache()
 
     def _require_compiled(self, what: str):
-        if not self.compiled:
-            raise ValueError(f"You must call compile() before {what}()")
+        if not getattr(self, "compiled", False):
+            raise ValueError("You must call `compile()` before using the model.")
 
     def _custom_train_step(self) -> bool:
         return overrides(self, "train_step")
@@ -86,6 +87,8 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless
         if run_eagerly:
             raise ValueError("kxla always compiles the step: run_eagerly=True is not supported; use "
                              "kxla.debug.Interpreter to step through the graph")
+        compile_utils.check_compile_args(loss_weights, metrics, weighted_metrics, jit_compile, auto_scale_loss)
+        self.jit_compile, self._auto_scale_loss = True, bool(auto_scale_loss)
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._loss_spec, self._loss_weights_spec = loss, loss_weights
@@ -110,22 +113,6 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless
         self._invalidate()
         self.compiled = True
 
-    def _per_output(self, spec, what: str) -> list:
-        names = self._output_names()
-        if isinstance(spec, dict):
-            unknown = set(spec) - set(names)
-            if unknown:
-                raise ValueError(f"{what} has keys {sorted(unknown)} that are not model outputs {names}")
-            return [spec.get(n) for n in names]
-        if isinstance(spec, (list, tuple)) and len(names) > 1 and \
-                not (what == "metrics" and spec and not isinstance(spec[0], (list, tuple, dict)) and
-                     len(spec) != len(names)):
-            if len(spec) != len(names):
-                raise ValueError(f"{what} is a list of {len(spec)} entries but the model has "
-                                 f"{len(names)} outputs {names}")
-            return list(spec)
-        return [spec] * len(names)
-
     def _output_names(self) -> list[str]:
         if getattr(self, "_functional", False):
             names = []
@@ -138,99 +125,23 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless
         return ["output"] if traced.n_outputs == 1 else [f"output_{i}" for i in range(traced.n_outputs)]
 
     def _resolve(self):
-        """Loss objects, weights and metric objects per output, and the log names."""
+        """The compiled loss and metrics (``compile_utils.Resolved``), built once per compile."""
+        if not getattr(self, "compiled", False):
+            raise ValueError("You must call `compile()` before using the model.")
         if self._resolved is not None:
             return self._resolved
-        if not self.compiled:
-            raise ValueError("You must call compile() before fit/evaluate/train_on_batch")
-        names = self._output_names()
-        multi = len(names) > 1
-        losses = [self._losses_mod.get(s) if s is not None else None
-                  for s in (self._per_output(self._loss_spec, "loss") if self._loss_spec is not None
-                            else [None] * len(names))]
-        weights = self._loss_weights_spec
-        if weights is None:
-            weights = [1.0] * len(names)
-        elif isinstance(weights, dict):
-            weights = [float(weights.get(n, 1.0)) for n in names]
-        elif not isinstance(weights, (list, tuple)):
-            weights = [float(weights)] * len(names)
-        metrics = []
-        for i, (name, spec) in enumerate(zip(names, self._metric_specs(names))):
-            objs = []
-            for s in spec or []:
-                m = self._metrics_mod.get(s, loss=losses[i])
-                m.log_name = f"{name}_{m.name}" if multi else m.name
-                objs.append(m)
-            metrics.append(objs)
-        from ..metrics import Mean
-        tracker = Mean(name="loss")
-        out_losses = []
-        if multi:
-            for name, l in zip(names, losses):
-                if l is not None:
-                    m = Mean(name=f"{name}_loss")
-                    m.log_name = m.name
-                    out_losses.append(m)
-                else:
-                    out_losses.append(None)
-        self._resolved = (names, losses, list(weights), metrics, tracker, out_losses)
+        self._resolved = compile_utils.resolve(self._loss_spec, self._loss_weights_spec, self._metrics_spec,
+                                               self._weighted_metrics_spec, self._output_names())
         return self._resolved
 
-    def _metric_specs(self, names):
-        spec = self._metrics_spec
-        if spec is None:
-            return [[] for _ in names]
-        if isinstance(spec, dict):
-            return [(spec.get(n) if isinstance(spec.get(n), (list, tuple)) else
-                     ([spec[n]] if n in spec else [])) for n in names]
-        if len(names) > 1 and isinstance(spec, (list, tuple)) and spec and \
-                all(isinstance(s, (list, tuple)) for s in spec):
-            return [list(s) for s in spec]
-        spec = list(spec) if isinstance(spec, (list, tuple)) else [spec]
-        return [spec for _ in names]
-
     def _loss_terms(self, ys, preds, sw, mask):
-        names, losses, weights, _, _, _ = self._resolve()
-        total, per_output = 0.0, []
-        for y, p, l, w in zip(ys, preds, losses, weights):
-            if l is None or y is None:
-                per_output.append(None)
-                continue
-            if jnp.issubdtype(p.dtype, jnp.floating) and p.dtype != jnp.float32:
-                p = p.astype(jnp.float32)              # losses in float32 under a mixed policy
-            per = l.per_sample(y, p)
-            weight = mask if sw is None else mask * sw
-            weight = jnp.reshape(weight, weight.shape + (1,) * (per.ndim - 1))
-            count = jnp.maximum(jnp.sum(mask), 1.0) * (math.prod(per.shape[1:]) if per.ndim > 1 else 1)
-            value = jnp.sum(per * weight) / count
-            per_output.append(value)
-            total = total + w * value
-        return total, per_output
+        return self._resolve().loss(ys, preds, sw, mask)
 
     def _update_metrics(self, mstate, loss, per_output, ys, preds, sw, mask):
-        names, losses, weights, metrics, tracker, out_losses = self._resolve()
-        n = jnp.sum(mask)
-        new = {"loss": tracker.update(mstate["loss"], loss, sample_weight=n)}
-        weight = mask if sw is None else mask * sw
-        for i, (objs, y, p) in enumerate(zip(metrics, ys, preds)):
-            if out_losses and out_losses[i] is not None:
-                new[out_losses[i].log_name] = out_losses[i].update(mstate[out_losses[i].log_name],
-                                                                   per_output[i], sample_weight=n)
-            for m in objs:
-                new[m.log_name] = m.update(mstate[m.log_name], y, p, sample_weight=weight)
-        return new
+        return self._resolve().metrics.update(mstate, loss, per_output, ys, preds, sw, mask)
 
     def _metric_objects(self):
-        names, losses, weights, metrics, tracker, out_losses = self._resolve()
-        objs = {"loss": tracker}
-        for m in out_losses:
-            if m is not None:
-                objs[m.log_name] = m
-        for group in metrics:
-            for m in group:
-                objs[m.log_name] = m
-        return objs
+        return self._resolve().metrics.objects()
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
         """The compiled loss (weighted per output, plus regularization penalties of the last

@@ -1,0 +1,93 @@
+"""``model(x)`` / ``model(x, training=True)`` on arrays: the traced graph, lowered and jitted once.
+
+Every model kind (Sequential, functional, subclassed, recurrent) is traced to
+IR per training mode; calling the model on arrays runs that graph through one
+cached ``jax.jit`` per mode (``jit`` itself caches per input shape), never op
+by op, never re-traced per call. Weights go to the device once and are reused
+until a ``Variable`` changes (``Variable.version``). ``training=True`` writes
+the updated non-trainable state back (BatchNorm moving statistics, as Keras's
+eager call does) and draws fresh random keys (dropout) from kxla's seed; the
+call's ``add_loss`` terms and regularization penalties become ``model.losses``.
+"""
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from ..lowering import lower
+from ..ops.tracing import Variable
+
+
+class CallCache:
+    """Per model and training mode: the jitted graph and the device weights it last used."""
+
+    def __init__(self, model, training: bool):
+        traced = model.trace(training)
+        self.traced = traced
+        fn = lower(traced.graph)
+        p_names = [v.ir_name for v in traced.variables if v.kind == "param"]
+        s_names = [v.ir_name for v in traced.variables if v.kind == "state"]
+        self.state_vars = [v for v in traced.variables if v.kind == "state"]
+        self.n_out, self.n_losses, self.single = traced.n_outputs, traced.n_losses, len(traced.graph.inputs) == 1
+        self.random = training and any(_is_random(n.op) for n in traced.graph.nodes)
+        self.training = training
+        n_out = traced.n_outputs
+
+        def run(pv, sv, xs, rng):
+            key = jax.random.wrap_key_data(rng) if rng is not None else None
+            outs, new_state = fn(dict(zip(p_names, pv)), dict(zip(s_names, sv)), list(xs) if not self.single
+                                 else [xs], rng=key, training=training)
+            new_sv = tuple(new_state[n] for n in s_names) if training else ()
+            return tuple(outs[:n_out]), tuple(outs[n_out:]), new_sv
+
+        self.fn = jax.jit(run)
+        self.version, self.pv, self.sv, self.values = None, None, None, None
+
+    def weights(self):
+        """Device tuples of params and state, refreshed only when a Variable changed."""
+        if self.version != Variable.version:
+            variables = self.traced.variables
+            values = [v._value for v in variables]
+            if self.values is None or any(a is not b for a, b in zip(values, self.values)):
+                arrays = [a if isinstance(a, jax.Array) else jax.device_put(a) for a in values]
+                self.pv = tuple(a for v, a in zip(variables, arrays) if v.kind == "param")
+                self.sv = tuple(a for v, a in zip(variables, arrays) if v.kind == "state")
+                self.values = values
+            self.version = Variable.version
+        return self.pv, self.sv
+
+
+def _is_random(op: str) -> bool:
+    from ..ir import get_op
+    return get_op(op).effect == "random"
+
+
+def call_on_arrays(model, x, training: bool):
+    """The model's outputs on array inputs (the structure ``call`` returns), as jax arrays."""
+    caches = model.__dict__.setdefault("_call_caches", {})
+    training = bool(training)
+    cache = caches.get(training)
+    if cache is None:                 # cleared by model._invalidate (layers added or popped)
+        cache = caches[training] = CallCache(model, training)
+    pv, sv = cache.weights()
+    xs = x if cache.single else tuple(jax.tree_util.tree_leaves(x))
+    rng = None
+    if cache.random:
+        from ..utils.random import next_seed
+        rng = jax.random.key_data(jax.random.key(next_seed()))
+    outs, losses, new_sv = cache.fn(pv, sv, xs, rng)
+    if training and new_sv:
+        for var, value in zip(cache.state_vars, new_sv):
+            var._value = value
+        cache.values = [v._value for v in cache.traced.variables]
+        cache.sv, cache.version = new_sv, Variable.version
+    if cache.n_losses:
+        model._call_losses = list(losses)
+    return jax.tree_util.tree_unflatten(cache.traced.out_treedef, list(outs))
+
+
+def is_array_input(x) -> bool:
+    """True for arrays (numpy, jax) or lists / tuples / dicts of them (no symbolic tensors)."""
+    from ..ops.tracing import KerasTensor
+    leaves = jax.tree_util.tree_leaves(x, is_leaf=lambda t: isinstance(t, (KerasTensor, Variable)))
+    return bool(leaves) and all(isinstance(t, (np.ndarray, jax.Array)) for t in leaves)
