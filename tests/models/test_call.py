@@ -39,6 +39,7 @@ def test_call_equals_predict_and_compiles_once(kind):
     want = model.predict(X, verbose=0)
     np.testing.assert_allclose(np.asarray(model(X)), want, rtol=1e-5, atol=1e-6)
     model(X, training=True)
+    model(X)                  # state written by the training call is committed to the device: once
     with assert_max_compiles(0):                     # cached: no re-trace, no re-compilation
         for _ in range(3):
             model(X)
