@@ -51,9 +51,9 @@ def _initial_value(initializer, shape, dtype):
         except TypeError:
             return jnp.asarray(initializer(shape), dtype)
     if initializer is None or (isinstance(initializer, str) and initializer.lower() in ("zeros", "zero")):
-        return jnp.zeros(shape, dtype)
+        return np.zeros(shape, dtype)                # numpy: creating a metric compiles nothing
     if isinstance(initializer, str) and initializer.lower() in ("ones", "one"):
-        return jnp.ones(shape, dtype)
+        return np.ones(shape, dtype)
     if isinstance(initializer, (int, float, np.ndarray, list, tuple)) or hasattr(initializer, "shape"):
         return jnp.broadcast_to(jnp.asarray(initializer, dtype), shape)
     try:
@@ -67,7 +67,7 @@ class MetricVariable:
     """A metric's state variable: a named array that ``assign`` replaces (possibly with a tracer)."""
 
     def __init__(self, value, name: str, dtype=None):
-        self._value = jnp.asarray(value, dtype)
+        self._value = jnp.asarray(np.asarray(value, dtype) if isinstance(value, np.ndarray) else value, dtype)
         self.name = name
         self._dtype = self._value.dtype
         self._shape = tuple(self._value.shape)
@@ -286,6 +286,31 @@ class Metric:
         with self._bound(state) as keyed:
             self.update_state(*args, **kwargs)
             return {k: v._value for k, v in keyed}
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs) -> list:
+        """Keras 3's ``stateless_update_state``: new values of ``metric_variables`` (ordered like
+        ``self.variables``) after one ``update_state(*args, **kwargs)``; pure, usable under ``jax.jit``."""
+        keys = [k for k, _ in self._keyed_variables()]
+        self._check_count(metric_variables, keys)
+        new = self.update(dict(zip(keys, metric_variables)), *args, **kwargs)
+        return [new[k] for k in keys]
+
+    def stateless_result(self, metric_variables):
+        """Keras 3's ``stateless_result``: ``result()`` computed on ``metric_variables``."""
+        keys = [k for k, _ in self._keyed_variables()]
+        self._check_count(metric_variables, keys)
+        return self.result(dict(zip(keys, metric_variables)))
+
+    def stateless_reset_state(self) -> list:
+        """Keras 3's ``stateless_reset_state``: the fresh values of ``self.variables``."""
+        state = self.init()
+        return [state[k] for k, _ in self._keyed_variables()]
+
+    def _check_count(self, values, keys):
+        if len(values) != len(keys):
+            raise ValueError(f"Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                             f"{type(self).__name__}().variables. Received list with length {len(values)}, "
+                             f"but expected {len(keys)} variables.")
 
     def get_state(self) -> dict:
         """The eager variables' current values, keyed as in ``init()``."""

@@ -163,13 +163,13 @@ class CompileMetrics:
                 m.log_name = _unique(base, seen)
 
     def objects(self) -> dict:
-        """``{log name: metric}``: loss, the compiled metrics, then the per-output losses (Keras's order)."""
+        """``{log name: metric}``: loss, the per-output losses, then the compiled metrics."""
         objs = {"loss": self.tracker}
-        for group in self.unweighted + self.weighted:
-            for m in group:
-                objs[m.log_name] = m
         for m in self.loss_trackers:
             if m is not None:
+                objs[m.log_name] = m
+        for group in self.unweighted + self.weighted:
+            for m in group:
                 objs[m.log_name] = m
         return objs
 

@@ -143,25 +143,20 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless
     def _metric_objects(self):
         return self._resolve().metrics.objects()
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
-        """The compiled loss (weighted per output, plus regularization penalties of the last
-        ``stateless_call``); rows with sample weight 0 do not count in the average."""
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Keras 3's ``compute_loss``: the compiled loss (each output's ``Loss`` object, weighted) plus
+        the ``add_loss`` and regularization terms of the last ``stateless_call`` in this trace."""
         ys, preds = self._flat_targets(y), self._flat_outputs(y_pred)
-        weight = jnp.ones(jax.tree_util.tree_leaves(preds)[0].shape[0]) if sample_weight is None \
-            else sample_weight
-        mask = (weight != 0).astype(jnp.float32)
-        total, _ = self._loss_terms(ys, preds, weight, mask)
+        total, _ = self._loss_terms(ys, preds, sample_weight, None)
         for reg in getattr(self, "_regularization", []):
             total = total + reg
         return total
 
     def stateless_update_metrics(self, metrics_state: dict, loss, y, y_pred, sample_weight=None):
-        """Metric state updated with this batch (loss tracker included)."""
+        """Metric state (a dict by log name) updated with this batch, loss tracker included."""
         ys, preds = self._flat_targets(y), self._flat_outputs(y_pred)
-        weight = jnp.ones(preds[0].shape[0]) if sample_weight is None else sample_weight
-        mask = (weight != 0).astype(jnp.float32)
-        _, per_output = self._loss_terms(ys, preds, weight, mask)
-        return self._update_metrics(metrics_state, loss, per_output, ys, preds, weight, mask)
+        _, per_output = self._loss_terms(ys, preds, sample_weight, None)
+        return self._update_metrics(metrics_state, loss, per_output, ys, preds, sample_weight, None)
 
     def _flat_targets(self, y):
         return list(y) if isinstance(y, (list, tuple)) else [y]

@@ -144,7 +144,7 @@ def test_history_validation_and_verbosity(capsys):
 
 def test_bad_input_errors_before_compiling():
     model = linear_model()
-    with pytest.raises(ValueError, match="compile\\(\\) before fit"):
+    with pytest.raises(ValueError, match="You must call `compile\\(\\)` before using the model"):
         model.fit(np.ones((2, 3)), np.ones((2, 2)))
     with pytest.raises(ValueError, match="Did you mean 'adam'"):
         model.compile("adma", "mse")

@@ -15,8 +15,7 @@ X = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
 def _model(units=3, loss="sparse_categorical_crossentropy", activation="softmax", **kw):
     model = kxla.Sequential([layers.Dense(units, activation=activation, input_shape=(4,))])
     model.compile(optimizer="sgd", loss=loss, **kw)
-    model.trace(training=False)          # builds the weights and the metric objects: their
-    model._resolve()                     # initial values may compile a cast, once per process
+    model.trace(training=False)          # builds the weights (their initialisation may compile)
     return model
 
 
