@@ -81,6 +81,8 @@ def _apply_mask(sample_weight, mask, dtype, reduction):
     if sample_weight is None:
         return float_mask
     float_mask, sample_weight = squeeze_or_expand_to_same_rank(float_mask, jnp.asarray(sample_weight, dtype))
+    if sample_weight.ndim < float_mask.ndim:        # per-sample weights on per-timestep masks
+        sample_weight = jnp.reshape(sample_weight, sample_weight.shape + (1,) * (float_mask.ndim - sample_weight.ndim))
     return sample_weight * float_mask
 
 
@@ -394,7 +396,8 @@ class Loss:
         values = self.per_sample(y_true, y_pred)
         out_mask = self._output_mask(y_true)
         if mask is not None and out_mask is not None:
-            mask = jnp.asarray(mask, bool) & out_mask
+            mask = jnp.asarray(mask, bool)
+            mask = jnp.reshape(mask, mask.shape + (1,) * (out_mask.ndim - mask.ndim)) & out_mask
         elif out_mask is not None:
             mask = out_mask
         return reduce_weighted_values(values, sample_weight=sample_weight, mask=mask,

@@ -263,7 +263,9 @@ class Model(Trainer, Layer):
         IR; see ``kxla.debug.flops`` for the counting rules) and the total.
         """
         from .summary import print_summary
-        print_summary(self, print_fn=print_fn, show_flops=show_flops)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range,
+                      show_flops=show_flops)
 
     # -- saving & inspection (kxla.saving, kxla.debug.xla) ------------------------------
     def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):

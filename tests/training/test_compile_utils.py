@@ -116,3 +116,30 @@ def test_compile_argument_errors():
         model.compile(loss="mse", jit_compile=False)
     with pytest.raises(ValueError, match="jit_compile"):
         model.compile(loss="mse", jit_compile="yes")
+
+
+def test_auto_scale_loss_false_turns_off_loss_scaling():
+    kxla.config.set_dtype_policy("mixed_float16")
+    try:
+        model = kxla.Sequential([layers.Dense(2, input_shape=(3,))])
+    finally:
+        kxla.config.set_dtype_policy("float32")
+    model.compile(loss="mse")
+    assert model._loss_scaling()
+    model.compile(loss="mse", auto_scale_loss=False)
+    assert not model._loss_scaling()
+
+
+def test_sequence_ignore_class_with_padded_batch_matches_keras(keras):
+    """Per-timestep sparse labels with ignore_class: the padding mask and the class mask combine."""
+    def build(mod):
+        return mod.Sequential([mod.Input((5, 3)), mod.layers.Dense(4)])
+    kx, ke = build(kxla), build(keras)
+    kx.set_weights([np.asarray(w) for w in ke.get_weights()])
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(11, 5, 3)).astype("float32")
+    y = rng.integers(0, 4, (11, 5))
+    for m, mod in ((kx, kxla), (ke, keras)):
+        m.compile(loss=mod.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=2))
+    np.testing.assert_allclose(kx.evaluate(x, y, batch_size=4, verbose=0),
+                               ke.evaluate(x, y, batch_size=4, verbose=0), rtol=1e-5)
