@@ -3,6 +3,7 @@ same dropout masks with and without passes — in the lowered step fit runs, in 
 loop over stateless_call — and fit with and without passes trains to the same weights."""
 import jax
 import numpy as np
+import pytest
 
 import kxla
 from kxla import layers
@@ -74,6 +75,7 @@ def test_custom_loops_agree_as_jax_and_stateless_call():
         np.testing.assert_allclose(np.asarray(a[name]), np.asarray(b[name]), rtol=1e-4, atol=1e-5, err_msg=name)
 
 
+@pytest.mark.slow
 def test_fit_with_and_without_passes_trains_the_same():
     results = []
     for passes in ("default", "none"):

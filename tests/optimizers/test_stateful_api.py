@@ -19,7 +19,12 @@ def _keras_vars(keras, params):
     return [keras.Variable(params[n], name=n.split("/")[-1]) for n in sorted(params)]
 
 
-@pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{'-'.join(k)}" for n, k in CASES])
+_FAST = {"Adam", "RMSprop", "Nadam"}
+
+
+@pytest.mark.parametrize("name,kwargs", [c if c[0] in _FAST and len(c[1]) > 1 or c[0] == "Nadam"
+                                         else pytest.param(*c, marks=pytest.mark.slow) for c in CASES],
+                         ids=[f"{n}-{'-'.join(k)}" for n, k in CASES])
 def test_variables_match_keras_order_and_values(keras, name, kwargs):
     params, grads = _params(), _grads(3)
     names = sorted(params)

@@ -54,7 +54,11 @@ def _compile(model, mod, case):
                   weighted_metrics=case.get("weighted_metrics"))
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+FAST = {"sparse_ignore_class", "multilabel_accuracy", "weighted_metrics"}
+
+
+@pytest.mark.parametrize("name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in sorted(CASES)])
 def test_evaluate_and_fit_match_keras(keras, name):
     case = CASES[name]
     kx, ke = _pair(keras, case["units"], activation=case.get("activation"))
@@ -72,6 +76,7 @@ def test_evaluate_and_fit_match_keras(keras, name):
     _close({k: v[-1] for k, v in h1.items()}, {k: v[-1] for k, v in h2.items()}, rtol=2e-4)
 
 
+@pytest.mark.slow
 def test_class_weight_matches_keras(keras):
     kx, ke = _pair(keras, 3)
     x = _data()

@@ -36,7 +36,8 @@ SPARSE_LABELS = {
 
 
 @pytest.mark.parametrize("case", sorted(SPARSE_LABELS))
-@pytest.mark.parametrize("method", ["fit", "evaluate", "train_on_batch"])
+@pytest.mark.parametrize("method", ["fit", pytest.param("evaluate", marks=pytest.mark.slow),
+                                    pytest.param("train_on_batch", marks=pytest.mark.slow)])
 def test_bad_sparse_labels(case, method):
     y, match = SPARSE_LABELS[case]
     model = _model()
