@@ -92,30 +92,3 @@ def is_array_input(x) -> bool:
     leaves = jax.tree_util.tree_leaves(x, is_leaf=lambda t: isinstance(t, (KerasTensor, Variable)))
     return bool(leaves) and all(isinstance(t, (np.ndarray, jax.Array)) for t in leaves)
 
-
-def stateless_call_lists(model, trainable, non_trainable, x, training: bool, rng, return_losses: bool):
-    """``model.stateless_call`` with Keras's lists (see ``Trainer.stateless_call``)."""
-    t_vars, n_vars = model.trainable_variables, model.non_trainable_variables
-    for name, given, want in (("trainable_variables", trainable, t_vars),
-                              ("non_trainable_variables", non_trainable, n_vars)):
-        if len(given) != len(want):
-            raise ValueError(f"Argument `{name}` must be a list of tensors corresponding 1:1 to "
-                             f"{type(model).__name__}().{name}. Received list with length {len(given)}, "
-                             f"but expected {len(want)} variables.")
-    traced, fn, _ = model._lowered(training)
-    if rng is None and training and any(_is_random(n.op) for n in traced.graph.nodes):
-        raise ValueError("This model draws random numbers in training mode (dropout, noise): pass "
-                         "rng=jax.random.key(...) (a fresh key per step) to stateless_call")
-    params, state = {}, {}
-    for var, value in list(zip(t_vars, trainable)) + list(zip(n_vars, non_trainable)):
-        (state if var.kind == "state" else params)[var.ir_name] = value.value if isinstance(value, Variable) \
-            else value
-    xs = list(x) if isinstance(x, (list, tuple)) else [x]
-    outs, new_state = fn(params, state, xs, rng=rng, training=training)
-    model._regularization = outs[traced.n_outputs:]
-    preds = jax.tree_util.tree_unflatten(traced.out_treedef, outs[:traced.n_outputs])
-    new_non_trainable = [new_state.get(v.ir_name, value) if v.kind == "state" else value
-                         for v, value in zip(n_vars, non_trainable)]
-    if return_losses:
-        return preds, new_non_trainable, list(model._regularization)
-    return preds, new_non_trainable

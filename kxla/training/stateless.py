@@ -54,7 +54,7 @@ class Stateless:
 
     # -- stateless calls -----------------------------------------------------------------------
     def stateless_call(self, trainable_variables, non_trainable_variables, x, training: bool = False,
-                       rng=None, **kwargs):
+                       rng=None, return_losses: bool = False, **kwargs):
         """Run the model as a pure function: ``(y_pred, non_trainable_variables)``.
 
         Keras's form: lists ordered like ``trainable_variables`` / ``non_trainable_variables``
@@ -75,10 +75,11 @@ class Stateless:
         outs, new_state = fn(params, state, xs, rng=rng, training=bool(training))
         self._regularization = outs[traced.n_outputs:]       # picked up by compute_loss in this trace
         y_pred = jax.tree_util.tree_unflatten(traced.out_treedef, outs[:traced.n_outputs])
+        losses = (list(self._regularization),) if return_losses else ()   # add_loss terms, penalties
         if lists:
             merged = {**params, **new_state}
-            return y_pred, [merged[v.ir_name] for v in self.non_trainable_variables]
-        return y_pred, new_state
+            return (y_pred, [merged[v.ir_name] for v in self.non_trainable_variables]) + losses
+        return (y_pred, new_state) + losses
 
     def _from_lists(self, traced, trainable, non_trainable):
         tv, ntv = self.trainable_variables, self.non_trainable_variables
