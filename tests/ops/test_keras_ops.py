@@ -31,6 +31,7 @@ F23, F3, F234 = U(2, 3), U(3, lo=-1, hi=1), U(2, 3, 4, lo=-1, hi=1)
 I23, I3 = I(2, 3), I(3, lo=1)
 SQ = U(3, 3) + np.eye(3, dtype="float32")
 SPD = SQ @ SQ.T + np.eye(3, dtype="float32")
+IMG = U(2, 4, 4, 3)
 
 # Ops whose inputs must be integers or lie in a special domain; ops with their own cases.
 INT_ONLY = {"gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
@@ -40,7 +41,8 @@ NO_GRAD = {"floor", "ceil", "trunc", "round", "sign", "fmod", "mod", "floor_divi
            "median", "nanmedian", "sort", "i0", "amax", "amin", "ptp", "nanmax", "nanmin", "divide_no_nan",
            "quantile", "percentile", "nanquantile", "nanpercentile", "hard_shrink", "soft_shrink", "threshold",
            "matrix_rank", "lu_factor", "qr", "svd", "eigh", "hard_tanh", "relu6", "hard_sigmoid", "sparse_sigmoid",
-           "sparse_plus", "hard_silu", "sparsemax"}
+           "sparse_plus", "hard_silu", "sparsemax", "segment_max", "segment_min", "top_k", "saturate_cast",
+           "rgb_to_hsv"}
 
 CASES = {
     "round": [((F23 * 10,), {}), ((F23 * 10,), {"decimals": 1})],
@@ -128,12 +130,28 @@ CASES = {
     "matrix_rank": [((SQ,), {})],
     "norm": [((F234,), {}), ((F23,), {"ord": 1, "axis": 1}), ((F23,), {"ord": "fro", "axis": (0, 1)})],
     "slogdet": [((SQ,), {})], "logdet": [((SPD,), {})],
+    # core
+    "stop_gradient": [((F23,), {})],
+    "saturate_cast": [((F23 * 1000 - 400, "uint8"), {}), ((I23 * 100, "int8"), {})],
+    "top_k": [((F234, 2), {})],
+    "in_top_k": [((I(2, lo=0, hi=4), U(2, 4), 2), {})],
+    "segment_sum": [((F234, np.array([0, 0], "int32")), {"num_segments": 3})],
+    "segment_max": [((F234, np.array([1, 1], "int32")), {"num_segments": 3})],
+    "segment_min": [((F234, np.array([0, 2], "int32")), {"num_segments": 3})],
+    "segment_prod": [((F234, np.array([0, 0], "int32")), {"num_segments": 2})],
+    # image
+    "rgb_to_grayscale": [((IMG,), {}), ((np.moveaxis(IMG, -1, 1),), {"data_format": "channels_first"})],
+    "rgb_to_hsv": [((IMG,), {})], "hsv_to_rgb": [((IMG,), {})],
+    "pad_images": [((IMG,), {"top_padding": 1, "left_padding": 2, "bottom_padding": 0, "right_padding": 1}),
+                   ((IMG,), {"top_padding": 1, "left_padding": 0, "target_height": 6, "target_width": 5})],
+    "crop_images": [((IMG,), {"top_cropping": 1, "left_cropping": 1, "target_height": 2, "target_width": 2})],
 }
 # positional arguments of a case that are attributes, not arrays (by op): index -> kept as Python values
 STATIC = {"broadcast_to": (1,), "swapaxes": (1, 2), "moveaxis": (1, 2), "roll": (1,), "hsplit": (1,),
           "vsplit": (1,), "dsplit": (1,), "array_split": (1,), "argpartition": (1,), "quantile": (1,),
           "nanquantile": (1,), "percentile": (1,), "nanpercentile": (1,), "full_like": (1,), "threshold": (1, 2),
-          "psnr": (2,), "depth_to_space": (1,), "space_to_depth": (1,)}
+          "psnr": (2,), "depth_to_space": (1,), "space_to_depth": (1,),
+          "saturate_cast": (1,), "top_k": (1,), "in_top_k": (2,)}
 CREATION = {"zeros", "ones", "empty", "full", "eye", "identity", "tri", "arange", "linspace", "logspace",
             "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser"}
 
@@ -243,3 +261,31 @@ def test_jvp_matches_keras():
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     assert kxla.ops.jvp is kxla.ops.linalg.jvp
+
+
+@pytest.mark.parametrize("x", [F23, I23, True, [1.0, 2.0]], ids=["f32", "i32", "bool", "list"])
+def test_facts_and_conversions_match_keras(x):
+    import keras
+    import kxla
+    from kxla.ir import TensorType
+    names = ("shape", "ndim", "size", "dtype", "is_tensor") if isinstance(x, np.ndarray) else ()
+    for name in names + ("convert_to_tensor", "convert_to_numpy", "array"):
+        ours, theirs = getattr(kxla.ops, name)(x), getattr(keras.ops, name)(x)
+        if hasattr(theirs, "dtype"):
+            assert str(np.asarray(ours).dtype) == str(np.asarray(theirs).dtype), name
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs), err_msg=name)
+    t = kxla.KerasTensor(TensorType((None, 3), "int32"))
+    k = keras.KerasTensor((None, 3), dtype="int32")
+    assert kxla.ops.shape(t) == keras.ops.shape(k) and kxla.ops.ndim(t) == 2
+    assert kxla.ops.dtype(t) == keras.ops.dtype(k)
+    assert kxla.ops.get_item(t, 0).shape == keras.ops.get_item(k, 0).shape
+
+
+def test_segment_ops_need_num_segments_on_symbolic_input():
+    import kxla
+    from kxla.ir import TensorType
+    data = kxla.KerasTensor(TensorType((4, 3), "float32"))
+    ids = kxla.KerasTensor(TensorType((4,), "int32"))
+    with pytest.raises(ValueError, match="segment_sum: Argument `num_segments` must be set"):
+        kxla.ops.segment_sum(data, ids)
+    assert kxla.ops.segment_sum(data, ids, num_segments=5).shape == (5, 3)
