@@ -19,6 +19,7 @@ from .models import Input, Model, Sequential
 from .ops import KerasTensor, Variable
 from .layers import Layer
 from . import saving, debug, testing, passes
+from . import applications
 from .saving.export import export
 from .devices import device
 from .initializers import Initializer
@@ -38,7 +39,7 @@ def version() -> str:
 __all__ = ["config", "ir", "ops", "activations", "constraints", "initializers", "regularizers", "layers",
            "losses", "metrics", "optimizers", "callbacks", "utils", "lower", "Input", "Model",
            "Sequential", "KerasTensor", "Variable", "Layer", "saving", "export", "debug", "testing", "passes",
-           "device", "version", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer"]
+           "applications", "device", "version", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer"]
 
 
 def __getattr__(name):

@@ -61,10 +61,8 @@ class Model(Trainer, Layer):
         self._outputs = outputs
         self._records = functional.collect(flat_in, outputs)
         self._tracking = False
-        layers = [t._input_layer for t in flat_in]
-        for r in self._records:
-            if r.layer is not None and all(r.layer is not l for l in layers):
-                layers.append(r.layer)
+        from .keras_order import keras_layer_order
+        layers = keras_layer_order(flat_in, outputs, self._records)     # Keras's order: weights line up
         self._layers = layers
         self._tracking = True
         names = [l.name for l in layers]

@@ -177,11 +177,19 @@ def _layer_config(cls, config, custom_objects, safe_mode, where) -> dict:
         v = config.get(key)
         if isinstance(v, dict) and v.get("class_name") == "__lambda__":
             config[key] = _lambda_function(v["config"], safe_mode, f"{where}.{key}")
-    config = {k: _clean(v, k, custom_objects, safe_mode, f"{where}.{k}") for k, v in config.items()}
     if (type.__getattribute__(cls, "__module__") or "").startswith("kxla."):
-        config = fit_config(cls, config, where)
-    else:
-        config = {k: v for k, v in config.items() if not (k in NEUTRAL_KEYS and v == NEUTRAL_KEYS[k])}
+        config = {k: _clean(v, k, custom_objects, safe_mode, f"{where}.{k}") for k, v in config.items()}
+        return fit_config(cls, config, where)
+    # a user class gets its config as Keras passes it: nested objects stay dicts (its from_config
+    # deserializes them), only the dtype policy becomes a name for kxla's Layer
+    config = {k: v for k, v in config.items() if not (k in NEUTRAL_KEYS and v == NEUTRAL_KEYS[k])}
+    if isinstance(config.get("dtype"), dict) and config["dtype"].get("class_name") in ("DTypePolicy",
+                                                                                       "FloatDTypePolicy"):
+        config["dtype"] = config["dtype"]["config"]["name"]
+    for key in ("activation",):
+        v = config.get(key)
+        if isinstance(v, dict) and v.get("class_name") == "function":
+            config[key] = _clean(v, key, custom_objects, safe_mode, f"{where}.{key}")
     return config
 
 

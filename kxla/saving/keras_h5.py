@@ -219,3 +219,40 @@ def load_optimizer_h5(model, f, where: str) -> bool:
     model._opt_state = jax.tree_util.tree_map(jnp.array, state)
     model._opt_keys = tuple(sorted(specs))
     return True
+
+
+def _text(v):
+    return v.decode("utf8") if isinstance(v, bytes) else str(v)
+
+
+def load_legacy_h5(model, filepath):
+    """Load a legacy (Keras 2 / ``model.save("x.h5")``) HDF5 weights file by layer name.
+
+    Each layer group lists its ``weight_names``; they are a layer's trainable
+    then non-trainable weights, which is kxla's order too. This is the layout
+    of the ImageNet weight files ``keras.applications`` downloads.
+    """
+    h5py = require_h5py()
+    where = os.fspath(filepath)
+    _ensure_built(model)
+    by_name = {layer.name: layer for layer in model.layers}
+    assignments = []
+    with h5py.File(where, "r") as f:
+        g = f["model_weights"] if "model_weights" in f else f
+        if "layer_names" not in g.attrs:
+            raise FormatError(f"{where}: not a legacy Keras HDF5 weights file (no layer_names)")
+        for name in (_text(n) for n in g.attrs["layer_names"]):
+            group = g[name]
+            arrays = [np.asarray(group[_text(w)]) for w in group.attrs.get("weight_names", [])]
+            if not arrays:
+                continue
+            layer = by_name.get(name)
+            if layer is None:
+                raise ValueError(f"{where}: the file has weights for layer {name!r}, which the model lacks")
+            variables = list(layer._trainable_variables) + list(layer._non_trainable_variables)
+            if len(variables) != len(arrays) or any(tuple(v.shape) != a.shape for v, a in zip(variables, arrays)):
+                raise ValueError(f"{where}: layer {name!r} expects weights of shapes "
+                                 f"{[tuple(v.shape) for v in variables]}, the file holds {[a.shape for a in arrays]}")
+            assignments += list(zip(variables, arrays))
+    for var, arr in assignments:
+        var.assign(arr.astype(var.dtype))

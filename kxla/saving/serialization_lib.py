@@ -138,8 +138,10 @@ def _to_keras(config):
         return config.item()
     if isinstance(config, np.ndarray):
         return {"class_name": "__numpy__", "config": {"value": config.tolist(), "dtype": str(config.dtype)}}
-    if callable(config) and not isinstance(config, type):
+    if callable(config) and not isinstance(config, type) and not hasattr(config, "get_config"):
         return _function(config)
+    if hasattr(config, "get_config") and not isinstance(config, type):
+        return serialize_keras_object(config)          # an object inside a config (a layer, a regularizer)
     return config
 
 
