@@ -215,11 +215,13 @@ def get(identifier):
 
 
 def serialize(fn) -> str:
-    """The Keras name of a built-in activation (``"relu"``), else the function's ``__name__``."""
+    """The Keras name of a built-in activation (``"relu"``), the registered name of a registered function
+    (``"my_package>fn"``), else the function's ``__name__``."""
     for name, f in _ACTIVATIONS.items():
         if f is fn:
             return name
-    return getattr(fn, "__name__", "custom")
+    from .saving.registry import registered_name
+    return registered_name(fn) or getattr(fn, "__name__", "custom")
 
 
 def deserialize(config, custom_objects=None):
@@ -230,4 +232,10 @@ def deserialize(config, custom_objects=None):
         raise ValueError(f"Could not interpret activation function identifier: {config!r}")
     if custom_objects and config in custom_objects:
         return custom_objects[config]
+    if config not in _ACTIVATIONS:          # registered (@register_keras_serializable), scoped or global custom
+        from .saving.registry import get_registered_object
+        from .saving.serialization_lib import get_custom_objects
+        found = get_registered_object(config, get_custom_objects())
+        if found is not None:
+            return found
     return resolve("activation", config, _ACTIVATIONS)

@@ -292,5 +292,5 @@ def test_handling_custom_objects_appendix():
                     kernel_initializer="ones")
     config = keras.layers.serialize(layer)
     print(config)
-    assert config["module"] is None and config["class_name"] == "MyDense"
+    assert config["module"] == __name__ and config["class_name"] == "MyDense"    # None when run as __main__
     assert config["config"]["kernel_regularizer"]["class_name"] == "L1L2"
