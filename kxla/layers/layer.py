@@ -34,6 +34,14 @@ def reset_names() -> None:
     _NAME_COUNTS.clear()
 
 
+class _ModelEnds:
+    """A functional model's (or InputLayer's) own tensors, shaped like a CallRecord for ``input``/``output``."""
+
+    def __init__(self, tensors):
+        tensors = list(tensors)
+        self.args, self.kwargs, self.outputs = [tensors[0] if len(tensors) == 1 else tensors], {}, tensors
+
+
 class InputSpec:
     """What a layer accepts: ``ndim``, ``min_ndim`` and fixed sizes of some ``axes`` ({axis: size})."""
 
@@ -368,6 +376,7 @@ class Layer:
                 is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
             out = self(*p_args, **p_kwargs)
         record = CallRecord(self, args, kwargs, layer=self)
+        self.__dict__.setdefault("_inbound_calls", []).append(record)      # for layer.input / layer.output
         out_leaves, treedef = jax.tree_util.tree_flatten(out, is_leaf=lambda x: isinstance(x, KerasTensor))
         record.outputs = [KerasTensor(t.type, history=(record, i)) for i, t in enumerate(out_leaves)]
         for placeholder, t in zip(record.outputs, out_leaves):
@@ -377,6 +386,42 @@ class Layer:
                 mask_record.outputs = [KerasTensor(m.type, history=(mask_record, 0))]
                 placeholder._keras_mask = mask_record.outputs[0]
         return jax.tree_util.tree_unflatten(treedef, record.outputs)
+
+    # -- layer.input / layer.output (Keras 3): the tensors of the first functional call ---------
+    def _first_call(self, what):
+        calls = self.__dict__.get("_inbound_calls")
+        if not calls and getattr(self, "_functional", False):            # a functional model: its own tensors
+            tensors = self.inputs if what == "input" else self.outputs
+            return _ModelEnds(tensors)
+        if not calls and what == "input" and "_output_override" in self.__dict__:   # InputLayer: in = out
+            return _ModelEnds([self.__dict__["_output_override"]])
+        if not calls:
+            raise AttributeError(f"The layer {self.name} has never been called and thus has no defined {what}.")
+        return calls[0]
+
+    @property
+    def input(self):
+        """The symbolic input of this layer's first functional call (a tensor, or the list it was given)."""
+        if "_input_override" in self.__dict__:
+            return self.__dict__["_input_override"]
+        record = self._first_call("input")
+        return record.args[0] if record.args else next(iter(record.kwargs.values()))
+
+    @input.setter
+    def input(self, value):
+        self.__dict__["_input_override"] = value
+
+    @property
+    def output(self):
+        """The symbolic output of this layer's first functional call (a tensor, or a list)."""
+        if "_output_override" in self.__dict__:
+            return self.__dict__["_output_override"]
+        outputs = self._first_call("output").outputs
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    @output.setter
+    def output(self, value):
+        self.__dict__["_output_override"] = value
 
     # -- masks (Keras 3): symbolic tensors carry ``_keras_mask`` ---------------------------------
     def _populate_masks(self, args, kwargs):

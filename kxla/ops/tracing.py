@@ -300,6 +300,27 @@ class Variable(_TensorOps):
                              f"{self.path!r} of shape {self.shape}")
         self._value = new_arr.astype(self.dtype) if hasattr(new_arr, "astype") else np.asarray(new_arr, self.dtype)
 
+    def _latest(self):
+        """Inside a graph: the value this call already assigned (so assign_add chains), else self."""
+        builder = current_builder()
+        if builder is None or id(self) not in builder._var_values:
+            return self
+        state = builder._var_values[id(self)]
+        pending = next((new for s, new in builder.graph.updates if s is state), None)
+        return self if pending is None else KerasTensor(pending.type, value=pending, builder=builder)
+
+    def assign_add(self, delta):
+        """``self.assign(self + delta)`` (a state update when traced, chaining earlier assigns); returns self."""
+        from .math import add
+        self.assign(add(self._latest(), delta))
+        return self
+
+    def assign_sub(self, delta):
+        """``self.assign(self - delta)`` (a state update when traced, chaining earlier assigns); returns self."""
+        from .math import subtract
+        self.assign(subtract(self._latest(), delta))
+        return self
+
     def __array__(self, dtype=None, copy=None):
         arr = np.asarray(self._value)
         return arr.astype(dtype) if dtype is not None else arr

@@ -5,3 +5,27 @@ from .data import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 __all__ = ["set_random_seed", "to_categorical", "pad_sequences", "pack_x_y_sample_weight",
            "unpack_x_y_sample_weight"]
+from .model_tools import get_source_inputs, model_to_dot, normalize, plot_model
+from .py_dataset import PyDataset, Sequence
+_LAZY = {"clear_session": "backend", "is_keras_tensor": "backend", "standardize_dtype": "backend",
+         **{name: "saving" for name in ("CustomObjectScope", "custom_object_scope", "deserialize_keras_object",
+                                        "get_custom_objects", "get_registered_name", "get_registered_object",
+                                        "register_keras_serializable", "serialize_keras_object")}}
+
+
+def __getattr__(name):
+    """Keras's utils names that live in kxla.backend / kxla.saving, imported on first use (no import cycle)."""
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f"kxla.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'kxla.utils' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ += ["get_source_inputs", "model_to_dot", "normalize", "plot_model", "PyDataset", "Sequence", "clear_session",
+            "is_keras_tensor", "standardize_dtype", "CustomObjectScope", "custom_object_scope",
+            "deserialize_keras_object", "get_custom_objects", "get_registered_name", "get_registered_object",
+            "register_keras_serializable", "serialize_keras_object"]
