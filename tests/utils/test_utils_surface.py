@@ -83,3 +83,25 @@ def test_plot_model_writes_an_image_or_says_what_is_missing(tmp_path, monkeypatc
     with pytest.raises(ImportError, match="graphviz"):
         utils.plot_model(_model(), to_file=str(tmp_path / "m2.png"))
     assert "digraph" in open(utils.plot_model(_model(), to_file=str(tmp_path / "m.dot"))).read()
+
+
+@pytest.mark.parametrize("kwargs", [{"sequence_length": 4}, {"sequence_length": 3, "sequence_stride": 2,
+                                                               "sampling_rate": 2, "batch_size": 3},
+                                    {"sequence_length": 2, "start_index": 3, "end_index": 15, "batch_size": 4},
+                                    {"sequence_length": 5, "shuffle": True, "seed": 7, "batch_size": 100}])
+def test_timeseries_windows_follow_keras_rules(kwargs):
+    data, targets = np.arange(40).reshape(20, 2), np.arange(100, 120)
+    ds = utils.timeseries_dataset_from_array(data, targets, **kwargs)
+    xs = np.concatenate([b[0] for b in ds])
+    ys = np.concatenate([b[1] for b in ds])
+    length, stride, rate = kwargs["sequence_length"], kwargs.get("sequence_stride", 1), kwargs.get("sampling_rate", 1)
+    lo, hi = kwargs.get("start_index", 0), kwargs.get("end_index", 20)
+    starts = np.arange(0, min(hi - lo - (length - 1) * rate, 20), stride)
+    if kwargs.get("shuffle"):
+        np.random.RandomState(kwargs["seed"]).shuffle(starts)
+    want = np.stack([data[lo:hi][s:s + length * rate:rate] for s in starts])
+    np.testing.assert_array_equal(xs, want)
+    np.testing.assert_array_equal(ys, targets[lo:hi][starts])
+    assert len(ds) == -(-len(starts) // kwargs.get("batch_size", 128))
+    with pytest.raises(ValueError, match="sampling_rate"):
+        utils.timeseries_dataset_from_array(data, None, 3, sampling_rate=0)
