@@ -105,3 +105,22 @@ def test_timeseries_windows_follow_keras_rules(kwargs):
     assert len(ds) == -(-len(starts) // kwargs.get("batch_size", 128))
     with pytest.raises(ValueError, match="sampling_rate"):
         utils.timeseries_dataset_from_array(data, None, 3, sampling_rate=0)
+
+
+def test_get_file_downloads_once_into_the_datasets_cache(tmp_path, monkeypatch):
+    import hashlib
+    monkeypatch.setenv("KXLA_DATASETS_DIR", str(tmp_path / "cache"))
+    src = tmp_path / "data.bin"
+    src.write_bytes(b"kxla" * 100)
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    path = utils.get_file(origin=src.as_uri(), file_hash=digest)
+    assert path == str(tmp_path / "cache" / "data.bin") and open(path, "rb").read() == src.read_bytes()
+    src.unlink()
+    assert utils.get_file("data.bin", origin=src.as_uri(), file_hash=digest) == path      # served from the cache
+    other = utils.get_file("copy.bin", origin=(tmp_path / "cache" / "data.bin").as_uri(),
+                           cache_dir=str(tmp_path / "home"), cache_subdir="files")
+    assert other == str(tmp_path / "home" / "files" / "copy.bin")
+    with pytest.raises(ValueError, match="extract"):
+        utils.get_file("x.tar.gz", origin=src.as_uri(), extract=True)
+    with pytest.raises(ValueError, match="origin"):
+        utils.get_file("x")
