@@ -9,6 +9,7 @@ from .model_tools import get_source_inputs, model_to_dot, normalize, plot_model
 from .py_dataset import PyDataset, Sequence
 from .timeseries import timeseries_dataset_from_array
 from .file_utils import get_file
+from .split import split_dataset
 _LAZY = {"clear_session": "backend", "is_keras_tensor": "backend", "standardize_dtype": "backend",
          **{name: "saving" for name in ("CustomObjectScope", "custom_object_scope", "deserialize_keras_object",
                                         "get_custom_objects", "get_registered_name", "get_registered_object",
@@ -27,7 +28,7 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ += ["get_file", "timeseries_dataset_from_array", "get_source_inputs", "model_to_dot", "normalize", "plot_model", "PyDataset", "Sequence", "clear_session",
+__all__ += ["split_dataset", "get_file", "timeseries_dataset_from_array", "get_source_inputs", "model_to_dot", "normalize", "plot_model", "PyDataset", "Sequence", "clear_session",
             "is_keras_tensor", "standardize_dtype", "CustomObjectScope", "custom_object_scope",
             "deserialize_keras_object", "get_custom_objects", "get_registered_name", "get_registered_object",
             "register_keras_serializable", "serialize_keras_object"]

@@ -124,3 +124,23 @@ def test_get_file_downloads_once_into_the_datasets_cache(tmp_path, monkeypatch):
         utils.get_file("x.tar.gz", origin=src.as_uri(), extract=True)
     with pytest.raises(ValueError, match="origin"):
         utils.get_file("x")
+
+
+@pytest.mark.parametrize("left,right,shuffle", [(0.8, None, False), (None, 3, True), (4, 0.25, True), (0.35, 0.5, False)])
+def test_split_dataset_follows_keras_sizes_and_order(left, right, shuffle):
+    import random
+    x, y = np.arange(20).reshape(10, 2), np.arange(10)
+    (lx, ly), (rx, ry) = utils.split_dataset((x, y), left_size=left, right_size=right, shuffle=shuffle, seed=3)
+    order = list(range(10))
+    if shuffle:                                  # Keras: random.seed(seed); random.shuffle(samples)
+        random.seed(3)
+        random.shuffle(order)
+    n_left = round(left * 10) if isinstance(left, float) else left if left is not None else 10 - right
+    n_right = round(right * 10) if isinstance(right, float) else right if right is not None else 10 - n_left
+    np.testing.assert_array_equal(ly, np.array(order[:n_left]))
+    np.testing.assert_array_equal(ry, np.array(order[-n_right:]))
+    np.testing.assert_array_equal(lx, x[order[:n_left]])
+    left_d, right_d = utils.split_dataset({"a": x}, left_size=0.5)
+    assert left_d["a"].shape == right_d["a"].shape == (5, 2)
+    with pytest.raises(ValueError, match="left_size"):
+        utils.split_dataset(x, left_size=1.5)
