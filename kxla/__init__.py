@@ -48,3 +48,13 @@ def __getattr__(name):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+# Keras 3's top-level base classes and policy names.
+from .config import DTypePolicy  # noqa: E402
+from .dtype_policies import FloatDTypePolicy  # noqa: E402
+from .initializers import Initializer  # noqa: E402
+from .losses import Loss  # noqa: E402
+from .metrics import Metric  # noqa: E402
+from .optimizers import Optimizer  # noqa: E402
+from .regularizers import Regularizer  # noqa: E402
+from .layers.layer import InputSpec  # noqa: E402
