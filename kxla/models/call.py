@@ -32,6 +32,7 @@ class CallCache:
         self.random = training and any(_is_random(n.op) for n in traced.graph.nodes)
         self.training = training
         n_out = traced.n_outputs
+        self.leaf_output = traced.out_treedef == jax.tree_util.tree_structure(0)
 
         def run(pv, sv, xs, rng):
             key = jax.random.wrap_key_data(rng) if rng is not None else None
@@ -83,11 +84,15 @@ def call_on_arrays(model, x, training: bool):
         cache.sv, cache.version = new_sv, Variable.version
     if cache.n_losses:
         model._call_losses = list(losses)
+    if cache.leaf_output:
+        return outs[0]
     return jax.tree_util.tree_unflatten(cache.traced.out_treedef, list(outs))
 
 
 def is_array_input(x) -> bool:
     """True for arrays (numpy, jax) or lists / tuples / dicts of them (no symbolic tensors)."""
+    if isinstance(x, (np.ndarray, jax.Array)):
+        return True
     from ..ops.tracing import KerasTensor
     leaves = jax.tree_util.tree_leaves(x, is_leaf=lambda t: isinstance(t, (KerasTensor, Variable)))
     return bool(leaves) and all(isinstance(t, (np.ndarray, jax.Array)) for t in leaves)

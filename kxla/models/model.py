@@ -327,7 +327,7 @@ class Model(Trainer, Layer):
         if not self.built and args and not isinstance(args[0], KerasTensor) and hasattr(args[0], "shape"):
             self._ensure_input_types_from_data([args[0]] if not isinstance(args[0], (list, tuple))
                                                else list(args[0]))
-        if len(args) == 1 and set(kwargs) <= {"training"} and current_builder() is None and \
+        if len(args) == 1 and (not kwargs or set(kwargs) <= {"training"}) and current_builder() is None and \
                 model_call.is_array_input(args[0]):
             if self._input_types is None:
                 self._ensure_input_types_from_data(jax.tree_util.tree_leaves(args[0]))
