@@ -118,6 +118,12 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     values = jnp.asarray(values, dtype)
     if sample_weight is not None:
         sample_weight = jnp.asarray(sample_weight, values.dtype)
+    if mask is not None and jnp.ndim(mask) < values.ndim and \
+            tuple(jnp.shape(mask)) == tuple(values.shape[:jnp.ndim(mask)]):
+        # A per-sample (or per-step) mask over per-element values: every element of a masked-out
+        # sample is masked out, so the average runs over the valid elements only.
+        mask = jnp.broadcast_to(jnp.reshape(mask, jnp.shape(mask) + (1,) * (values.ndim - jnp.ndim(mask))),
+                                values.shape)
     sample_weight = _apply_mask(sample_weight, mask, values.dtype, reduction)
     if sample_weight is not None:
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight.astype(values.dtype))

@@ -37,6 +37,24 @@ def _sizes(state_size):
     return list(state_size) if isinstance(state_size, (list, tuple)) else [state_size]
 
 
+def _state_shape(size) -> tuple:
+    """One state's shape after the batch axis: an int, or a tuple for a multi-axis state."""
+    return tuple(int(d) for d in size) if isinstance(size, (list, tuple)) else (int(size),)
+
+
+def _is_shape(x) -> bool:
+    return isinstance(x, (list, tuple)) and all(d is None or isinstance(d, int) for d in x)
+
+
+def _first(sequences):
+    """The first tensor of a (possibly nested) structure of sequences: it gives the batch and the steps."""
+    return _flat(sequences)[0][0]
+
+
+def _map(fn, tree):
+    return jax.tree_util.tree_map(fn, tree, is_leaf=_is_leaf)
+
+
 class StackedRNNCells(Layer):
     """Several cells as one: each step runs them in turn (``keras.layers.StackedRNNCells``)."""
 
@@ -64,7 +82,8 @@ class StackedRNNCells(Layer):
 
     def get_initial_state(self, batch_size=None):
         return [cell.get_initial_state(batch_size=batch_size) if hasattr(cell, "get_initial_state") else
-                [np.zeros((batch_size, d), "float32") for d in _sizes(cell.state_size)] for cell in self.cells]
+                [np.zeros((batch_size,) + _state_shape(d), "float32") for d in _sizes(cell.state_size)]
+                for cell in self.cells]
 
     def build(self, input_shape):
         for cell in self.cells:
@@ -141,7 +160,11 @@ class RNN(Layer):
         return self.cell.state_size
 
     def build(self, sequences_shape, initial_state_shape=None):
-        step_shape = (sequences_shape[0],) + tuple(sequences_shape[2:])
+        nested = not _is_shape(sequences_shape)          # a structure of sequences (Keras's nested inputs)
+        step_shape = [(s[0],) + tuple(s[2:]) for s in sequences_shape] if nested else \
+            (sequences_shape[0],) + tuple(sequences_shape[2:])
+        if nested:
+            sequences_shape = sequences_shape[0]
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell.build(step_shape)
             self.cell.built = True
@@ -163,7 +186,7 @@ class RNN(Layer):
         if fn is not None:
             state = fn(batch_size=batch_size)
             return list(state) if isinstance(state, (list, tuple)) else [state]
-        return [np.zeros((batch_size, d), self.dtype) for d in _sizes(self.state_size)]
+        return [np.zeros((batch_size,) + _state_shape(d), self.dtype) for d in _sizes(self.state_size)]
 
     def reset_states(self):
         self.reset_state()
@@ -175,7 +198,7 @@ class RNN(Layer):
 
     def _zero_states(self, sequences):
         """Zero initial states with the batch of ``sequences`` (symbolic batch allowed)."""
-        step = sequences[:, 0]
+        step = _first(sequences)[:, 0]
         column = ops.zeros_like(ops.reshape(step, [-1, int(np.prod(step.shape[1:]))])[:, :1])      # (batch, 1)
         leaves, treedef = _flat(self.get_initial_state(1))
         zeros = []
@@ -201,12 +224,12 @@ class RNN(Layer):
             mask = mask[0]
         if mask is not None and mask.dtype != "bool":
             mask = ops.cast(mask, "bool")
-        if self.stateful and sequences.shape[0] is not None and \
-                _flat(self.states)[0][0].shape[0] != sequences.shape[0]:
+        batch = _first(sequences).shape[0]
+        if self.stateful and batch is not None and _flat(self.states)[0][0].shape[0] != batch:
             raise ValueError("If an RNN is stateful, the batch size of the input sequences must be the same as "
                              f"the batch size of the initial state. - Expected batch size: "
-                             f"{_flat(self.states)[0][0].shape[0]} - Received batch size: {sequences.shape[0]}")
-        if _fusable(self.cell) and len(sequences.shape) == 3:
+                             f"{_flat(self.states)[0][0].shape[0]} - Received batch size: {batch}")
+        if _fusable(self.cell) and _is_leaf(sequences) and len(sequences.shape) == 3:
             states = None if initial_state is None and not self.stateful else self._initial(sequences, initial_state)
             output, states = self._fused(sequences, states, mask, training)
         else:
@@ -239,10 +262,10 @@ class RNN(Layer):
         return outs[0], list(outs[1:])
 
     def _unrolled(self, sequences, states, mask, training):
-        steps = sequences.shape[1]
+        steps = _first(sequences).shape[1]
         if steps is None:
             raise ValueError(f"Layer {self.name!r}: kxla unrolls RNN({type(self.cell).__name__}) over the time "
-                             f"axis, which must be known; got input shape {tuple(sequences.shape)}")
+                             f"axis, which must be known; got input shape {tuple(_first(sequences).shape)}")
         for cell in _cells_of(self.cell):
             for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
                 getattr(cell, reset, lambda: None)()
@@ -250,19 +273,25 @@ class RNN(Layer):
         flat, treedef = _flat(states)
         outputs, prev = [], None
         for t in (range(steps - 1, -1, -1) if self.go_backwards else range(steps)):
-            out, new = self.cell(sequences[:, t], jax.tree_util.tree_unflatten(treedef, flat), **kwargs)
+            step = _map(lambda seq: seq[:, t], sequences)
+            out, new = self.cell(step, jax.tree_util.tree_unflatten(treedef, flat), **kwargs)
             new_flat = _flat(new if isinstance(new, (list, tuple)) else [new])[0]
             if mask is not None:
                 keep = ops.expand_dims(mask[:, t], -1)
                 new_flat = [ops.where(_expand(keep, n), n, o) for n, o in zip(new_flat, flat)]
-                fallback = ops.zeros_like(out) if prev is None or self.zero_output_for_mask else prev
-                out = ops.where(_expand(keep, out), out, fallback)
+                fallback = _map(ops.zeros_like, out) if prev is None or self.zero_output_for_mask else prev
+                out = jax.tree_util.tree_map(lambda o, f: ops.where(_expand(keep, o), o, f), out, fallback,
+                                             is_leaf=_is_leaf)
             flat, prev = new_flat, out
             outputs.append(out)
         for cell in _cells_of(self.cell):
             for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
                 getattr(cell, reset, lambda: None)()
-        output = ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
+        if self.return_sequences:
+            output = jax.tree_util.tree_map(lambda *steps_: ops.stack(list(steps_), axis=1), *outputs,
+                                            is_leaf=_is_leaf)
+        else:
+            output = outputs[-1]
         return output, jax.tree_util.tree_unflatten(treedef, flat)
 
     def compute_mask(self, inputs, mask=None):
