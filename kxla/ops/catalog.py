@@ -119,11 +119,13 @@ def _cast_wrap(opname, fn, cast_in):
 
 
 def op(name, sig, lower, reference, *, shape, dtype, ns="numpy", tensors=None, lists=(), traits=(),
-       layout=None, cost=None, cast_in=None, prepare=None, doc="", ir_name=None, attrs_kinds=None, rename=None):
+       layout=None, cost=None, cast_in=None, prepare=None, doc="", ir_name=None, attrs_kinds=None, rename=None,
+       extra_attrs=None):
     """Define op ``name`` (see module doc); returns its public function.
 
     ``rename`` maps an argument name to its attribute name where the IR text cannot spell it
-    (``nan``, ``inf``: the parser reads them as numbers).
+    (``nan``, ``inf``: the parser reads them as numbers). ``extra_attrs``: attributes that are not
+    arguments (``{name: Attr}``), which ``prepare`` fills (e.g. the configured epsilon).
     """
     rename = rename or {}
     from ..ir import Attr
@@ -134,6 +136,7 @@ def op(name, sig, lower, reference, *, shape, dtype, ns="numpy", tensors=None, l
     attr_schema = {rename.get(k, k): (attrs_kinds or {}).get(k, Attr("any", None if p.default is inspect.Parameter.empty
                                                       else _attr_value(k, p.default)))
                    for k, p in params.items() if k not in tensors and k not in lists}
+    attr_schema.update(extra_attrs or {})
     data_dependent = "data_dependent_shape" in traits
     shape_rule = F.by_reference(reference) if shape == "ref" else \
         F.by_reference(reference, eye=True) if shape == "ref_matrix" else shape

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..ir import Attr
 from . import families as F
 from .catalog import alias, op
 
@@ -124,3 +125,70 @@ def _depth_space(to_depth):
 for _n, _d in [("depth_to_space", False), ("space_to_depth", True)]:
     globals()[_n] = op(_n, "x, block_size, data_format='channels_last'", _depth_space(_d), _depth_space(_d),
                        shape="ref", dtype=F.keep, ns="nn", tensors=("x",), cost=F.movement)
+
+
+# -- cross-entropies (Keras's formulas; epsilon is kxla.config.epsilon() at call time) ----------
+def _eps(ins, attrs):
+    from ..config import epsilon
+    attrs["epsilon"] = float(epsilon())
+    return ins, attrs
+
+
+def _log_probs(xp, output, from_logits, axis, epsilon):
+    if from_logits:
+        m = xp.max(output, axis=axis, keepdims=True)
+        return output - m - xp.log(xp.sum(xp.exp(output - m), axis=axis, keepdims=True))
+    output = output / xp.sum(output, axis=axis, keepdims=True)
+    return xp.log(xp.clip(output, epsilon, 1.0 - epsilon))
+
+
+def _cce(target, output, from_logits, axis, epsilon):
+    xp = np if isinstance(output, np.ndarray) else jnp
+    if target.shape != output.shape:
+        raise ValueError("Arguments `target` and `output` must have the same shape. "
+                         f"Received: target.shape={target.shape}, output.shape={output.shape}")
+    return -xp.sum(target * _log_probs(xp, output, from_logits, axis, epsilon), axis=axis)
+
+
+def _scce(target, output, from_logits, axis, epsilon):
+    xp = np if isinstance(output, np.ndarray) else jnp
+    if target.ndim == output.ndim and target.shape[-1] == 1:
+        target = xp.squeeze(target, -1)
+    if target.shape != output.shape[:-1]:
+        raise ValueError("Arguments `target` and `output` must have the same shape up until the last dimension: "
+                         f"target.shape={target.shape}, output.shape={output.shape}")
+    logp = _log_probs(xp, output, from_logits, axis, epsilon)
+    onehot = (xp.expand_dims(target, axis) == xp.arange(output.shape[axis]).reshape(
+        [-1 if i == axis % output.ndim else 1 for i in range(output.ndim)])).astype(output.dtype)
+    return -xp.sum(onehot * logp, axis=axis)
+
+
+def _bce(target, output, from_logits, epsilon):
+    xp = np if isinstance(output, np.ndarray) else jnp
+    if target.shape != output.shape:
+        raise ValueError("Arguments `target` and `output` must have the same shape. "
+                         f"Received: target.shape={target.shape}, output.shape={output.shape}")
+    if from_logits:
+        log_p = -xp.logaddexp(0.0, -output)
+        log_q = -xp.logaddexp(0.0, output)
+        return -1.0 * target * log_p - (1.0 - target) * log_q
+    output = xp.clip(output, epsilon, 1.0 - epsilon)
+    return -(target * xp.log(output) + (1.0 - target) * xp.log(1.0 - output))
+
+
+def _drop_axis(types, attrs):
+    s = types[1].shape
+    axis = attrs.get("axis", -1) % len(s)
+    return [s[:axis] + s[axis + 1:]]
+
+
+_EPS = {"epsilon": Attr("float", 1e-7)}
+categorical_crossentropy = op("categorical_crossentropy", "target, output, from_logits=False, axis=-1", _cce, _cce,
+                              shape=_drop_axis, dtype=lambda d, a: F.floating([d[1]], a), ns="nn", prepare=_eps,
+                              extra_attrs=_EPS)
+sparse_categorical_crossentropy = op(
+    "sparse_categorical_crossentropy", "target, output, from_logits=False, axis=-1", _scce, _scce,
+    shape=_drop_axis, dtype=lambda d, a: F.floating([d[1]], a), ns="nn", prepare=_eps, extra_attrs=_EPS)
+binary_crossentropy = op("binary_crossentropy", "target, output, from_logits=False", _bce, _bce,
+                         shape=lambda types, attrs: [types[1].shape], dtype=F.promote_float, ns="nn",
+                         prepare=_eps, extra_attrs=_EPS, cast_in="result")

@@ -238,3 +238,71 @@ def _unknown(rank_of):
 _DD = ("data_dependent_shape",)
 nonzero = op("nonzero", "x", lambda x: tuple(jnp.nonzero(x)), lambda x: tuple(np.nonzero(x)),
              shape=_unknown(lambda t, a: [1] * t[0].rank), dtype=F.fixed("int32"), traits=_DD)
+
+
+# -- more numpy -------------------------------------------------------------------
+_trapz = op("trapezoid", "y, dx=1.0, axis=-1", lambda y, dx, axis: jnp.trapezoid(y, dx=dx, axis=axis),
+            lambda y, dx, axis: np.trapezoid(y, dx=dx, axis=axis), shape="ref", dtype=F.floating, cast_in="result",
+            ns=None)
+_trapz_x = op("trapezoid_x", "y, x, axis=-1", lambda y, x, axis: jnp.trapezoid(y, x, axis=axis),
+              lambda y, x, axis: np.trapezoid(y, x, axis=axis), shape="ref", dtype=F.promote_float,
+              cast_in="result", ns=None)
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """Integral of ``y`` along ``axis`` by the trapezoidal rule (sample points ``x``, or spacing ``dx``)."""
+    return _trapz(y, dx=dx, axis=axis) if x is None else _trapz_x(y, x, axis=axis)
+
+
+alias("trapezoid", trapezoid)
+
+
+def select(condlist, choicelist, default=0):
+    """``choicelist[i]`` where ``condlist[i]`` is first true, else ``default`` (composed of ``where`` nodes)."""
+    from .array_more import where
+    if len(condlist) != len(choicelist):
+        raise ValueError("condlist and choicelist must have the same length, got "
+                         f"{len(condlist)} and {len(choicelist)}")
+    if not condlist:
+        raise ValueError("select() needs at least one condition")
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = where(cond, choice, out)
+    return out
+
+
+alias("select", select)
+unravel_index = op("unravel_index", "indices, shape", lambda i, shape: tuple(jnp.unravel_index(i, shape)),
+                   lambda i, shape: tuple(np.unravel_index(i, shape)), shape="ref", dtype=F.keep, tensors=("indices",))
+
+
+def _hist(x, bins, range, xp=jnp):
+    if x.ndim != 1:
+        raise ValueError(f"Input tensor must be 1-dimensional. Received: input.shape={x.shape}")
+    counts, edges = xp.histogram(x, bins=bins, range=None if range is None else tuple(range))
+    return counts, edges
+
+
+histogram = op("histogram", "x, bins=10, range=None", _hist,
+               lambda x, bins, range: _hist(x, bins, range, xp=np),
+               shape=lambda types, attrs: [(attrs["bins"],), (attrs["bins"] + 1,)],
+               dtype=[F.floating, F.floating], cast_in=None)
+
+
+def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False, axis=None, size=None,
+           fill_value=None):
+    """The unique values of ``x`` (``jnp.unique``); on arrays only unless ``size`` fixes the output length."""
+    from .tracing import KerasTensor
+    if isinstance(x, KerasTensor):
+        raise ValueError("ops.unique: the output shape depends on the input's values, so it cannot be computed "
+                         "on a symbolic tensor (inside a model or jit); call it on arrays")
+    if not sorted:
+        raise ValueError("ops.unique: sorted=False is not supported by the JAX backend (results are sorted)")
+    out = jnp.unique(jnp.asarray(x), return_index=return_index, return_inverse=return_inverse,
+                     return_counts=return_counts, axis=axis, size=size, fill_value=fill_value)
+    if isinstance(out, tuple):
+        return tuple(o.astype("int32") if i else o for i, o in enumerate(out))
+    return out
+
+
+alias("unique", unique)

@@ -106,6 +106,9 @@ CASES = {
     "bartlett": [((5,), {})], "blackman": [((5,), {})], "hamming": [((5,), {})], "hanning": [((5,), {})],
     "kaiser": [((5, 0.5), {})],
     "nonzero": [((I23,), {})],
+    "trapezoid": [((F234,), {}), ((F234,), {"dx": 0.5, "axis": 1}), ((F23,), {"x": U(3)})],
+    "unravel_index": [((np.array([1, 5, 7], "int32"), (2, 4)), {})],
+    "histogram": [((F23.ravel(),), {}), ((F23.ravel(),), {"bins": 3, "range": (0.0, 1.0)})],
     # nn
     "leaky_relu": [((F23 - 0.5,), {}), ((F23 - 0.5,), {"negative_slope": 0.1})],
     "celu": [((F23 - 0.5,), {"alpha": 0.5})],
@@ -118,6 +121,12 @@ CASES = {
     "psnr": [((F23, U(2, 3), 1.0), {})],
     "depth_to_space": [((U(1, 2, 2, 8), 2), {}), ((U(1, 8, 2, 2), 2), {"data_format": "channels_first"})],
     "space_to_depth": [((U(1, 4, 4, 2), 2), {})],
+    "categorical_crossentropy": [((np.eye(4, dtype="float32")[[0, 2]], U(2, 4)), {}),
+                                 ((np.eye(4, dtype="float32")[[1, 3]], U(2, 4)), {"from_logits": True})],
+    "sparse_categorical_crossentropy": [((np.array([0, 3], "int32"), U(2, 4)), {}),
+                                        ((np.array([[1], [2]], "int32"), U(2, 4)), {"from_logits": True})],
+    "binary_crossentropy": [((np.array([[0, 1, 1]], "float32"), U(1, 3)), {}),
+                            ((np.array([[0, 1, 1]], "float32"), U(1, 3) - 0.5), {"from_logits": True})],
     # linalg
     "cholesky": [((SPD,), {}), ((SPD,), {"upper": True})],
     "cholesky_inverse": [((np.linalg.cholesky(SPD),), {})],
@@ -151,7 +160,7 @@ STATIC = {"broadcast_to": (1,), "swapaxes": (1, 2), "moveaxis": (1, 2), "roll": 
           "vsplit": (1,), "dsplit": (1,), "array_split": (1,), "argpartition": (1,), "quantile": (1,),
           "nanquantile": (1,), "percentile": (1,), "nanpercentile": (1,), "full_like": (1,), "threshold": (1, 2),
           "psnr": (2,), "depth_to_space": (1,), "space_to_depth": (1,),
-          "saturate_cast": (1,), "top_k": (1,), "in_top_k": (2,)}
+          "saturate_cast": (1,), "top_k": (1,), "in_top_k": (2,), "unravel_index": (1,)}
 CREATION = {"zeros", "ones", "empty", "full", "eye", "identity", "tri", "arange", "linspace", "logspace",
             "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser"}
 
@@ -229,6 +238,31 @@ def _check_data_dependent(ns, name, args, kwargs):
     symbolic = [kxla.KerasTensor(TensorType(a.shape, str(a.dtype))) for a in args]
     with pytest.raises(ValueError, match=f"{name}: the output shape depends on the input's values"):
         ours(*symbolic, **kwargs)
+
+
+def test_select_matches_keras():
+    import keras
+    import kxla
+    from op_check import check_op
+    for conds, choices, default in [([F23 > 0.5, F23 > 0.2], [F23, F23 * 2], 0), ([F23 > 0.5], [I23], 7)]:
+        ours = check_op(lambda *a: kxla.ops.select(list(a[:len(conds)]), list(a[len(conds):]), default),
+                        *conds, *choices, batched=())
+        theirs = np.asarray(keras.ops.select(conds, choices, default))
+        np.testing.assert_array_equal(ours, theirs)
+        assert ours.dtype == theirs.dtype
+
+
+def test_unique_matches_keras_and_refuses_symbolic():
+    import keras
+    import kxla
+    from kxla.ir import TensorType
+    x = np.array([3, 1, 3, 2, 1], "int32")
+    for kw in ({}, {"return_counts": True, "return_inverse": True}, {"size": 4, "fill_value": 0}):
+        ours, theirs = kxla.ops.unique(x, **kw), keras.ops.unique(x, **kw)
+        for a, b in zip(ours if isinstance(ours, tuple) else [ours], theirs if isinstance(theirs, tuple) else [theirs]):
+            np.testing.assert_array_equal(np.asarray(a).ravel(), np.asarray(b).ravel())
+    with pytest.raises(ValueError, match="unique: the output shape depends"):
+        kxla.ops.unique(kxla.KerasTensor(TensorType((5,), "int32")))
 
 
 def _check_with_static(ns, name, args, kwargs, static):
