@@ -20,6 +20,8 @@ from .export import export
 from .serialization_lib import (deserialize_keras_object, get_custom_objects, register_keras_serializable,
                                 serialize_keras_object)
 
+register_serializable = register_keras_serializable      # kxla's older name for the same decorator
+
 __all__ = ["FormatError", "FORMAT_VERSION", "UnknownObjectError", "WeightsMismatchError",
            "register_serializable", "get_registered_name", "get_registered_object", "save_model",
            "load_model", "read_model_file", "save_weights", "load_weights", "export",
