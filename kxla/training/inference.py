@@ -43,7 +43,9 @@ class Inference:
         """Every batch padded to ``batch_size`` rows and masked: one program per batch size."""
         dist = current_distribution()
         eval_fn, metric_fns = self._eval_fn(data.sw is not None), self._metric_fns("test")
-        store, pad = self._model_state, not overrides_step(self, "test")
+        traced = self._lowered(False).traced
+        batch_losses = traced.n_losses - len(self._regularized_weights())   # add_loss terms count the padding
+        store, pad = self._model_state, not overrides_step(self, "test") and batch_losses == 0
         ms = metric_fns.init()
         shards = dist.num_model_replicas if dist is not None else 1
         batcher = data_mod.Batcher(data.xs, data.ys, data.sw, data_mod.padded_rows(batch_size, shards),

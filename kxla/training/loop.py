@@ -161,7 +161,7 @@ class Loop:
     def _fit_run(self, train, batch_size, steps) -> FitRun:
         dist = current_distribution()
         traced, _, graph = self._lowered(True)
-        coupled = bool(traced.graph.updates) or self._custom_train_step()
+        coupled = self._couples_samples(traced)
         batcher = self._batcher(train, batch_size, dist)
         if coupled and batcher.rows != batch_size:
             raise ValueError(f"batch_size={batch_size} does not split over the {dist.num_model_replicas} "

@@ -69,6 +69,15 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless
     def _custom_train_step(self) -> bool:
         return overrides(self, "train_step")
 
+    def _couples_samples(self, traced) -> bool:
+        """Whether a training step mixes a batch's samples, so a short batch must not be padded.
+
+        State updates (batch statistics), ``add_loss`` terms computed from activations (a mean over
+        the batch would count the padded rows) and a custom ``train_step`` all do.
+        """
+        batch_losses = traced.n_losses - len(self._regularized_weights())
+        return bool(traced.graph.updates) or batch_losses > 0 or self._custom_train_step()
+
     # -- compile -------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
@@ -175,7 +184,7 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless
         self._bind_training_state(traced, dist)
         metric_fns, store = self._metric_fns("train"), self._model_state
         shards = dist.num_model_replicas if dist is not None else 1
-        coupled = bool(traced.graph.updates) or self._custom_train_step()
+        coupled = self._couples_samples(traced)
         batcher = data_mod.Batcher(xs, ys, sw, n if coupled else data_mod.padded_rows(n, shards))
         args = self._place(batcher.single(slice(0, n), pad=not coupled), dist)
         fn = self._train_fn(1, sw is not None)
