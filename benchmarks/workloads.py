@@ -5,6 +5,13 @@ with Keras 3, the same network written by hand as ``init(key) -> (params,
 state)`` / ``apply(params, state, x, training) -> (probs, new_state)``, the
 loss, and the optimizer (named once, translated to kxla, Keras and optax).
 
+The hand-written baselines are written as a JAX user writes them: recurrent
+layers project each step's input inside the ``lax.scan`` body, BatchNorm uses
+the one-pass variance ``E[x^2] - E[x]^2``. ``jax_from_weights(weights)`` maps a
+kxla model's ``get_weights()`` to the baseline's ``(params, state)``, so
+tests/benchmarks/test_workloads.py checks every baseline against kxla on the
+same weights.
+
 Imports of kxla / keras / optax happen inside the builders, so a benchmark
 child process pays only for the system it measures.
 """
@@ -33,6 +40,7 @@ class Workload:
     keras_model: Callable = None     # () -> keras model
     jax_init: Callable = None        # (key) -> (params, state)
     jax_apply: Callable = None       # (params, state, x, training) -> (probs, new_state)
+    jax_from_weights: Callable = None  # (kxla model.get_weights()) -> (params, state) of the baseline
     needs: tuple = ()                # kxla attributes the workload needs ("layers.LSTM")
     note: str = ""
     extra: dict = field(default_factory=dict)
@@ -243,7 +251,7 @@ def _resnet_jax():
         import jax.numpy as jnp
         if training:
             mean = jnp.mean(x, axis=(0, 1, 2))
-            var = jnp.mean(jnp.square(x - mean), axis=(0, 1, 2))
+            var = jnp.maximum(jnp.mean(jnp.square(x), axis=(0, 1, 2)) - jnp.square(mean), 0.0)   # one pass
             s = {"mean": s["mean"] * 0.99 + mean * 0.01, "var": s["var"] * 0.99 + var * 0.01}
         else:
             mean, var = s["mean"], s["var"]
@@ -270,53 +278,102 @@ def _resnet_jax():
     return init, apply
 
 
-# -- lstm -------------------------------------------------------------------------------------
-def _lstm_kxla():
-    import kxla
-    from kxla import layers
-    return kxla.Sequential([layers.Input(shape=(200,), dtype="int32"), layers.Embedding(10000, 32),
-                            layers.LSTM(32), layers.Dense(1, activation="sigmoid")])
+# -- lstm / gru --------------------------------------------------------------------------------
+def _rnn_kxla(kind):
+    def build():
+        import kxla
+        from kxla import layers
+        cell = layers.LSTM(32) if kind == "lstm" else layers.GRU(32)
+        return kxla.Sequential([layers.Input(shape=(200,), dtype="int32"), layers.Embedding(10000, 32),
+                                cell, layers.Dense(1, activation="sigmoid")])
+    return build
 
 
-def _lstm_keras():
-    import keras
-    from keras import layers
-    return keras.Sequential([keras.Input(shape=(200,), dtype="int32"), layers.Embedding(10000, 32),
-                             layers.LSTM(32), layers.Dense(1, activation="sigmoid")])
+def _rnn_keras(kind):
+    def build():
+        import keras
+        from keras import layers
+        cell = layers.LSTM(32) if kind == "lstm" else layers.GRU(32)
+        return keras.Sequential([keras.Input(shape=(200,), dtype="int32"), layers.Embedding(10000, 32),
+                                 cell, layers.Dense(1, activation="sigmoid")])
+    return build
 
 
-def _lstm_jax():
-    units = 32
+def _rnn_jax(kind):
+    """Keras's LSTM (gates i, f, c, o) / GRU (z, r, h; reset_after), each step's projection in the loop."""
+    units, gates = 32, 4 if kind == "lstm" else 3
 
     def init(key):
         import jax
         import jax.numpy as jnp
         k = jax.random.split(key, 4)
         emb = jax.random.uniform(k[0], (10000, 32), minval=-0.05, maxval=0.05, dtype="float32")
-        q, _ = jnp.linalg.qr(jax.random.normal(k[2], (4 * units, units), "float32"))
-        return {"emb": emb, "kernel": _glorot(k[1], (32, 4 * units), 32, 4 * units),
-                "recurrent": q.T.astype("float32"),
-                "bias": jnp.concatenate([jnp.zeros(units), jnp.ones(units), jnp.zeros(2 * units)]).astype("float32"),
-                "head": _dense_init(k[3], units, 1)}, {}
+        q, _ = jnp.linalg.qr(jax.random.normal(k[2], (gates * units, units), "float32"))
+        if kind == "lstm":
+            bias = jnp.concatenate([jnp.zeros(units), jnp.ones(units), jnp.zeros(2 * units)]).astype("float32")
+        else:
+            bias = jnp.zeros((2, 3 * units), "float32")
+        return {"emb": emb, "kernel": _glorot(k[1], (32, gates * units), 32, gates * units),
+                "recurrent": q.T.astype("float32"), "bias": bias, "head": _dense_init(k[3], units, 1)}, {}
+
+    def lstm_cell(params, carry, x_t):
+        import jax
+        import jax.numpy as jnp
+        h, c = carry
+        z = x_t @ params["kernel"] + h @ params["recurrent"] + params["bias"]
+        i, f, g, o = jnp.split(z, 4, axis=-1)
+        c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+        h = jax.nn.sigmoid(o) * jnp.tanh(c)
+        return (h, c), None
+
+    def gru_cell(params, carry, x_t):
+        import jax
+        import jax.numpy as jnp
+        (h,) = carry
+        xz, xr, xh = jnp.split(x_t @ params["kernel"] + params["bias"][0], 3, axis=-1)
+        rz, rr, rh = jnp.split(h @ params["recurrent"] + params["bias"][1], 3, axis=-1)
+        z = jax.nn.sigmoid(xz + rz)
+        r = jax.nn.sigmoid(xr + rr)
+        h = z * h + (1 - z) * jnp.tanh(xh + r * rh)
+        return (h,), None
 
     def apply(params, state, x, training):
         import jax
         import jax.numpy as jnp
-        e = jnp.take(params["emb"], x, axis=0)                      # (b, t, 32)
-        xs = jnp.swapaxes(e @ params["kernel"] + params["bias"], 0, 1)
-
-        def cell(carry, z):
-            h, c = carry
-            z = z + h @ params["recurrent"]
-            i, f, g, o = jnp.split(z, 4, axis=-1)
-            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
-            h = jax.nn.sigmoid(o) * jnp.tanh(c)
-            return (h, c), None
-
+        e = jnp.swapaxes(jnp.take(params["emb"], x, axis=0), 0, 1)      # (t, b, 32)
         h0 = jnp.zeros((x.shape[0], units), "float32")
-        (h, _), _ = jax.lax.scan(cell, (h0, h0), xs)
-        return jax.nn.sigmoid(_dense(h, params["head"])), state
+        cell = lstm_cell if kind == "lstm" else gru_cell
+        carry, _ = jax.lax.scan(lambda c, x_t: cell(params, c, x_t), (h0, h0) if kind == "lstm" else (h0,), e)
+        return jax.nn.sigmoid(_dense(carry[0], params["head"])), state
     return init, apply
+
+
+def _rnn_from_weights(weights):
+    emb, kernel, recurrent, bias, dk, db = weights
+    return {"emb": emb, "kernel": kernel, "recurrent": recurrent, "bias": bias,
+            "head": {"kernel": dk, "bias": db}}, {}
+
+
+def _mlp_from_weights(weights):
+    return {f"d{i}": {"kernel": k, "bias": b} for i, (k, b) in enumerate(zip(weights[::2], weights[1::2]))}, {}
+
+
+def _cnn_from_weights(weights):
+    names = ["c1", "c2", "d1", "d2"]
+    return {n: {"kernel": k, "bias": b} for n, k, b in zip(names, weights[::2], weights[1::2])}, {}
+
+
+def _resnet_from_weights(weights):
+    it = iter(weights)
+    params, state = {}, {}
+    for name, _, _, _ in _RESNET_BLOCKS:
+        for j in range(1 if name in ("stem", "down") else 2):
+            tag = f"{name}_{j}"
+            params[tag] = {"kernel": next(it)}
+            params[tag + "_bn"] = {"gamma": next(it), "beta": next(it)}
+            state[tag + "_bn"] = {"mean": next(it), "var": next(it)}
+    params["head"] = {"kernel": next(it), "bias": next(it)}
+    return params, state
 
 
 def _with(pair):
@@ -327,27 +384,34 @@ def _with(pair):
 WORKLOADS = {
     "mlp": Workload("mlp", "train", batch=128, n=60000, n_quick=8192, n_predict=60000, n_predict_quick=16384,
                     make_data=_images((784,)), kxla_model=_mlp_kxla((512, 512)), keras_model=_mlp_keras((512, 512)),
-                    **_with(_mlp_jax((512, 512)))),
+                    jax_from_weights=_mlp_from_weights, **_with(_mlp_jax((512, 512)))),
     "mlp_small": Workload("mlp_small", "train", batch=32, n=60000, n_quick=16384, n_predict=60000,
                           n_predict_quick=16384, make_data=_images((784,)), kxla_model=_mlp_kxla((32,)),
-                          keras_model=_mlp_keras((32,)), **_with(_mlp_jax((32,)))),
+                          keras_model=_mlp_keras((32,)), jax_from_weights=_mlp_from_weights,
+                          **_with(_mlp_jax((32,)))),
     "cnn": Workload("cnn", "train", batch=32, n=60000, n_quick=2048, n_predict=10000, n_predict_quick=4096,
                     make_data=_images((28, 28, 1)), kxla_model=_cnn_kxla(), keras_model=_cnn_keras(),
-                    **_with(_cnn_jax())),
+                    jax_from_weights=_cnn_from_weights, **_with(_cnn_jax())),
     "resnet_bn": Workload("resnet_bn", "train", batch=64, n=10000, n_quick=640, n_predict=4096,
                           n_predict_quick=2048, optimizer=("sgd", {"learning_rate": 0.01, "momentum": 0.9}),
                           make_data=_images((32, 32, 3)), kxla_model=_resnet_kxla, keras_model=_resnet_keras,
-                          **_with(_resnet_jax())),
+                          jax_from_weights=_resnet_from_weights, **_with(_resnet_jax())),
     "lstm": Workload("lstm", "train", batch=32, n=25000, n_quick=640, n_predict=4096, n_predict_quick=2048,
                      optimizer=("rmsprop", {"learning_rate": 1e-3}), loss="binary_crossentropy",
-                     make_data=_sequences, kxla_model=_lstm_kxla, keras_model=_lstm_keras,
-                     needs=("layers.Embedding", "layers.LSTM"), **_with(_lstm_jax())),
+                     make_data=_sequences, kxla_model=_rnn_kxla("lstm"), keras_model=_rnn_keras("lstm"),
+                     jax_from_weights=_rnn_from_weights, needs=("layers.Embedding", "layers.LSTM"),
+                     **_with(_rnn_jax("lstm"))),
+    "gru": Workload("gru", "train", batch=32, n=25000, n_quick=640, n_predict=4096, n_predict_quick=2048,
+                    optimizer=("rmsprop", {"learning_rate": 1e-3}), loss="binary_crossentropy",
+                    make_data=_sequences, kxla_model=_rnn_kxla("gru"), keras_model=_rnn_keras("gru"),
+                    jax_from_weights=_rnn_from_weights, needs=("layers.Embedding", "layers.GRU"),
+                    **_with(_rnn_jax("gru"))),
     "cnn_channels_first": Workload("cnn_channels_first", "infer", batch=32, n=0, n_quick=0, n_predict=10000,
                                    n_predict_quick=4096, make_data=_images((1, 28, 28)),
                                    kxla_model=_cnn_kxla("channels_first"), keras_model=_cnn_keras("channels_first"),
                                    note="inference only: the same cnn built channels_first",
                                    extra={"channels_last": _cnn_kxla("channels_last")},
-                                   **_with(_cnn_jax("channels_first"))),
+                                   jax_from_weights=_cnn_from_weights, **_with(_cnn_jax("channels_first"))),
 }
 
 

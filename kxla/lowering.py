@@ -6,8 +6,8 @@
 ``params`` and ``state`` map graph argument names to arrays; ``inputs`` is a
 sequence in graph-input order (or a dict by input name). ``new_state`` holds
 every state entry, updated where the graph says so. Each node runs under a
-``jax.named_scope`` of its layer path, so the lowered program's metadata
-names the layers.
+``jax.named_scope`` of its layer path (a fused node: its source layers joined
+by "+", ``conv2d+activation``), so the lowered program's metadata names the layers.
 """
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def lower(graph: Graph) -> Callable:
                 raise LoweringError(f"state {name!r} missing from state") from None
         for index, (opdef, node, ins, outs) in enumerate(nodes):
             ctx = LowerContext(rng=rng, training=training, node_index=key_ids[index])
-            with jax.named_scope(node.layer or node.op):
+            with jax.named_scope("+".join(node.layers) or node.op):     # every source layer
                 result = opdef.lower(ctx, *[env[i] for i in ins], **node.attrs)
             if len(outs) == 1:
                 env[outs[0]] = result

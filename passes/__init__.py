@@ -20,12 +20,13 @@ import importlib
 from .base import Pass, PassError, PassOptionError
 from .manager import PassManager, PassStatistics, PassVerificationError, parse_pipeline, pipeline_text
 from .pipelines import INFERENCE_PIPELINE, TRAINING_PIPELINE, inference_pipeline, preferred_layout
+from .pipelines import training_pipeline
 from .rewriter import Builder, Rewriter
 
 __all__ = [
     "Pass", "PassError", "PassOptionError", "PassVerificationError", "PassManager", "PassStatistics",
     "Rewriter", "Builder", "register", "available", "get_pass_class", "parse_pipeline", "pipeline_text",
-    "TRAINING_PIPELINE", "INFERENCE_PIPELINE", "inference_pipeline", "preferred_layout",
+    "TRAINING_PIPELINE", "INFERENCE_PIPELINE", "inference_pipeline", "preferred_layout", "training_pipeline",
 ]
 
 # name -> (module in this package, class name, one-line description). Modules load on first use.

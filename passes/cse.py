@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from kxla.ir import get_op
 
 from .base import Pass
-from .pattern import COMMUTATIVE
+from .pattern import is_commutative
 
 
 def _freeze(value):
@@ -30,7 +30,7 @@ def node_key(node):
     if get_op(node.op).effect is not None:
         return None
     ins = [id(v) for v in node.inputs]
-    if node.op in COMMUTATIVE and len(ins) == 2:
+    if is_commutative(node):
         ins.sort()
     attrs = tuple((k, _freeze(v)) for k, v in sorted(node.attrs.items()))
     return (node.op, tuple(ins), attrs, tuple(r.type for r in node.results))

@@ -20,8 +20,10 @@ Only inference batch norms are folded: the statistics and the affine
 parameters must be parameters, state or constants (or computed from those
 alone). In a training graph the batch statistics are computed from the conv
 output itself, which also gives the conv a second reader, so nothing folds.
-Convs: conv1d/conv2d/conv3d (any groups, either data_format) and matmul with
-a 2-D kernel. All dtypes involved must agree.
+Producers: ops whose definition says the kernel's last axis holds the output
+channels (``extra["kernel_out_axis"] == -1``: ``conv`` of any rank and groups,
+either data_format, and ``matmul`` with a 2-D kernel), without a fused bias or
+activation of their own. All dtypes involved must agree.
 """
 from __future__ import annotations
 
@@ -32,16 +34,16 @@ from kxla.ir import get_op
 
 from .base import Pass
 
-CONVS = ("conv1d", "conv2d", "conv3d")
-
-
 def _channel_axis(node) -> int | None:
+    """The output-channel axis of a producer whose kernel may be rescaled, else None."""
+    opdef = get_op(node.op)
     rank = node.results[0].type.rank
-    if node.op in CONVS:
+    if opdef.extra.get("kernel_out_axis") != -1 or len(node.inputs) != 2 or rank < 1 or \
+            node.attrs.get("activation", "linear") != "linear":
+        return None
+    if "convolution" in opdef.traits:
         return rank - 1 if node.attrs["data_format"] == "channels_last" else 1
-    if node.op == "matmul" and node.inputs[1].type.rank == 2 and rank >= 1:
-        return rank - 1
-    return None
+    return rank - 1 if node.inputs[1].type.rank == 2 else None
 
 
 class _Static:

@@ -1,40 +1,48 @@
-"""``fuse-bias-activation``: matmul/conv + bias_add + activation -> one ``fused_dense`` / ``fused_conv{n}d``.
+"""``fuse-bias-activation``: matmul/conv + bias_add + activation -> one node.
 
-The fused ops are defined in ``kxla/ops/fused.py`` (shape rule, lowering,
-layout). Interior values must have exactly one reader, so nothing else sees
-the unfused intermediate. Rows, largest pattern first::
+Matmuls become ``fused_dense`` (kxla/ops/fused.py); convolutions (ops with
+the "convolution" trait: ``conv``, ``depthwise_conv``, ``conv_transpose``)
+stay the same op and take the bias as a third input and the activation as
+their ``activation`` attribute. Interior values must have exactly one reader,
+so nothing else sees the unfused intermediate. Rows, largest pattern first::
 
     act(bias_add(matmul(x, k), b))  -> fused_dense(x, k, b){activation=act}
     act(matmul(x, k))               -> fused_dense(x, k){activation=act}
     bias_add(matmul(x, k), b)       -> fused_dense(x, k, b){activation="linear"}
-    (the same three for conv1d/conv2d/conv3d -> fused_conv{n}d, bias on the channel axis)
+    act(bias_add(conv(x, k), b))    -> conv(x, k, b){..., activation=act}   (same for the others)
 
 The matmul kernel must be 2-D and the bias on the last axis; the conv bias on
-the channel axis of its ``data_format``. Activations: relu, sigmoid, tanh,
-gelu (both forms), selu, softplus and elu with alpha 1.
+the channel axis of its ``data_format``. Activations: every op with the
+"activation" trait whose attributes match one of its declared forms
+(``kxla.ir.activation_forms()``: relu, sigmoid, tanh, gelu both forms, selu,
+softplus, silu, exp, elu with alpha 1). The fused node keeps every source
+layer (``// conv2d, activation``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import kxla.ops  # noqa: F401  (registers the ops)
-import kxla.ops.fused  # noqa: F401  (registers fused_dense / fused_conv*)
-from kxla.ops.fused import activation_attr
+from kxla.ir import activation_form, get_op, has_op
 
 from .base import Pass
 from .pattern import P, V, apply_rules
 
 X, K, B = V("x"), V("k"), V("bias")
-ACTIVATION_OPS = ("relu", "sigmoid", "tanh", "gelu", "selu", "softplus", "elu")
-CONVS = ("conv1d", "conv2d", "conv3d")
 
 
 def _is_act(node) -> bool:
-    return activation_attr(node.op, node.attrs) is not None
+    return activation_form(node.op, node.attrs) is not None
 
 
 def _dense_kernel(node) -> bool:
     return node.inputs[1].type.rank == 2 and node.inputs[0].type.rank >= 1
+
+
+def _plain_conv(node) -> bool:
+    """A convolution (by trait) with no bias and no activation of its own yet."""
+    return has_op(node.op) and "convolution" in get_op(node.op).traits and len(node.inputs) == 2 and \
+        node.attrs.get("activation", "linear") == "linear"
 
 
 def _channel_axis(conv) -> int:
@@ -50,7 +58,7 @@ def _bias_on_last(node) -> bool:
 def _bias_on_channels(node) -> bool:
     conv = node.inputs[0].producer
     rank = node.results[0].type.rank
-    return conv is not None and conv.op in CONVS and node.attrs["axis"] % rank == _channel_axis(conv)
+    return conv is not None and _plain_conv(conv) and node.attrs["axis"] % rank == _channel_axis(conv)
 
 
 def _feeds_activation(node) -> bool:
@@ -63,33 +71,38 @@ def _standalone_bias(pred):
     return lambda node: pred(node) and not _feeds_activation(node)
 
 
+def _act(root) -> str:
+    return activation_form(root.op, root.attrs)
+
+
+ACT = None            # any op: the ``where`` (activation trait + a known form) decides
 MATMUL = P("matmul", X, K, name="mm", where=_dense_kernel, one_use=True)
-CONV = P(CONVS, X, K, name="conv", one_use=True)
+CONV = P(None, X, K, name="conv", where=_plain_conv, one_use=True)
 BIASED_MATMUL = P("bias_add", MATMUL, B, where=_bias_on_last, one_use=True)
 BIASED_CONV = P("bias_add", CONV, B, where=_bias_on_channels, one_use=True)
 
 
 def _fused_conv(b, x, k, conv, activation, *bias):
-    return b.op("fused_" + conv.op, x, k, *bias, **conv.attrs, activation=activation)
+    return b.op(conv.op, x, k, *bias, **{**conv.attrs, "activation": activation})
 
 
 RULES = [
     # act(matmul(x, k) + b) -> fused_dense(x, k, b){act}
-    (P(ACTIVATION_OPS, BIASED_MATMUL, where=_is_act),
-     lambda b, x, k, bias, root: b.fused_dense(x, k, bias, activation=activation_attr(root.op, root.attrs))),
+    (P(ACT, BIASED_MATMUL, where=_is_act),
+     lambda b, x, k, bias, root: b.fused_dense(x, k, bias, activation=_act(root))),
     # act(matmul(x, k)) -> fused_dense(x, k){act}
-    (P(ACTIVATION_OPS, MATMUL, where=_is_act),
-     lambda b, x, k, root: b.fused_dense(x, k, activation=activation_attr(root.op, root.attrs))),
+    (P(ACT, MATMUL, where=_is_act),
+     lambda b, x, k, root: b.fused_dense(x, k, activation=_act(root))),
     # matmul(x, k) + b -> fused_dense(x, k, b){linear}
     (P("bias_add", MATMUL, B, where=_standalone_bias(_bias_on_last)),
      lambda b, x, k, bias: b.fused_dense(x, k, bias, activation="linear")),
-    # act(conv(x, k) + b) -> fused_conv(x, k, b){act}
-    (P(ACTIVATION_OPS, BIASED_CONV, where=_is_act),
-     lambda b, x, k, bias, conv, root: _fused_conv(b, x, k, conv, activation_attr(root.op, root.attrs), bias)),
-    # act(conv(x, k)) -> fused_conv(x, k){act}
-    (P(ACTIVATION_OPS, CONV, where=_is_act),
-     lambda b, x, k, conv, root: _fused_conv(b, x, k, conv, activation_attr(root.op, root.attrs))),
-    # conv(x, k) + b -> fused_conv(x, k, b){linear}
+    # act(conv(x, k) + b) -> conv(x, k, b){act}
+    (P(ACT, BIASED_CONV, where=_is_act),
+     lambda b, x, k, bias, conv, root: _fused_conv(b, x, k, conv, _act(root), bias)),
+    # act(conv(x, k)) -> conv(x, k){act}
+    (P(ACT, CONV, where=_is_act),
+     lambda b, x, k, conv, root: _fused_conv(b, x, k, conv, _act(root))),
+    # conv(x, k) + b -> conv(x, k, b){linear}
     (P("bias_add", CONV, B, where=_standalone_bias(_bias_on_channels)),
      lambda b, x, k, bias, conv: _fused_conv(b, x, k, conv, "linear", bias)),
 ]
@@ -97,7 +110,7 @@ RULES = [
 
 @dataclass(frozen=True)
 class FuseBiasActivation(Pass):
-    """matmul/conv + bias_add + activation -> fused_dense / fused_conv*."""
+    """matmul/conv + bias_add + activation -> fused_dense / conv with bias and activation."""
 
     name = "fuse-bias-activation"
 

@@ -9,9 +9,9 @@ each compute node whose floating inputs are float32 is replaced by::
     %c = matmul(%a, %b) : bf16[...]           // the same op and attributes, 16-bit types
     %d = cast(%c) {dtype="float32"}           // back to float32 for every reader
 
-Compute ops: ``matmul``, ``fused_dense``, ``conv{1,2,3}d``,
-``fused_conv{1,2,3}d``, ``depthwise_conv{1,2,3}d``, ``conv{1,2,3}d_transpose``,
-``einsum``, ``tensordot``. Everything else (activations, normalization,
+Compute ops: those with the "compute_heavy" trait in their definition
+(matmul, fused_dense, conv, depthwise_conv, conv_transpose, einsum,
+tensordot). Everything else (activations, normalization,
 softmax, reductions, the loss) stays float32; XLA fuses the casts into the
 neighbouring elementwise ops. Gradients flow through the casts, so weights
 get float32 gradients. A value read by several compute nodes is cast once.
@@ -30,16 +30,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import kxla.ops  # noqa: F401  (registers the ops)
-import kxla.ops.fused  # noqa: F401  (registers fused_dense / fused_conv*)
-from kxla.ir import has_op
+from kxla.ir import get_op, has_op
 
 from .base import Pass
 
 COMPUTE_DTYPES = {"mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
-COMPUTE_OPS = frozenset(
-    ["matmul", "fused_dense", "einsum", "tensordot"] +
-    [f"{prefix}conv{n}d" for prefix in ("", "fused_", "depthwise_") for n in (1, 2, 3)] +
-    [f"conv{n}d_transpose" for n in (1, 2, 3)])
 
 
 @dataclass(frozen=True)
@@ -52,16 +47,17 @@ class MixedPrecision(Pass):
     skip: tuple[str, ...] = ()
 
     def _selected(self, node) -> bool:
-        layer = (node.layer or "").split("/")[-1]
-        if self.only and layer not in self.only:
+        layers = {path.split("/")[-1] for path in node.layers} or {""}
+        if self.only and not layers & set(self.only):
             return False
-        return layer not in self.skip
+        return not layers & set(self.skip)
 
     def run(self, graph, rw) -> bool:
         compute = COMPUTE_DTYPES[self.policy]
         casts: dict[int, object] = {}            # id(float32 value) -> its compute-dtype cast
         for node in list(rw.walk()):
-            if node.op not in COMPUTE_OPS or not has_op(node.op) or not self._selected(node):
+            if not has_op(node.op) or "compute_heavy" not in get_op(node.op).traits or \
+                    not self._selected(node):
                 continue
             floats = [v for v in node.inputs if v.type.dtype.startswith("float") or v.type.dtype == "bfloat16"]
             if not floats or any(v.type.dtype != "float32" for v in floats):

@@ -16,7 +16,7 @@ Patterns:
   ``P(op, *inputs, name=, where=, one_use=)`` matches a value produced by a
   node whose op is ``op`` (a name, a tuple of names, or None for any op), whose inputs match
   ``inputs`` (omit them to accept any inputs), and for which ``where(node)``
-  holds. Binary ops in ``COMMUTATIVE`` also match with their inputs swapped.
+  holds. Binary ops with the "commutative" trait also match with their inputs swapped.
   ``one_use=True`` additionally requires the value to have exactly one
   reader (fusions use it for interior nodes so nothing else sees the
   intermediate). ``name`` binds the node.
@@ -39,13 +39,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from kxla.ir import Node, Value
+from kxla.ir import Node, Value, get_op, has_op, merge_layers
 
 from .rewriter import Builder, Rewriter
 
-__all__ = ["P", "V", "C", "Match", "Rule", "apply_rules", "match", "COMMUTATIVE", "constant_value"]
+__all__ = ["P", "V", "C", "Match", "Rule", "apply_rules", "match", "is_commutative", "constant_value"]
 
-COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum"})
+
+def is_commutative(node: Node) -> bool:
+    """True for a two-input node whose op has the "commutative" trait."""
+    return len(node.inputs) == 2 and has_op(node.op) and "commutative" in get_op(node.op).traits
 
 
 class _Pattern:
@@ -90,7 +93,7 @@ class P(_Pattern):
             if len(ins) != len(self.inputs):
                 return False
             orders = [ins]
-            if len(ins) == 2 and node.op in COMMUTATIVE:
+            if is_commutative(node):
                 orders.append(ins[::-1])
             for order in orders:
                 saved = m.save()
@@ -272,6 +275,8 @@ def apply_rules(rw: Rewriter, rules, max_rewrites: int | None = None) -> int:
                     rw.erase_if_dead(n, recursive=False)
                 continue
             readers = list(dict.fromkeys(node.results[0].users))
+            if new.producer is not None and any(new.producer is n for n in created):
+                new.producer.layer = merge_layers(n.layer for n in m.nodes)   # attribution survives
             rw.replace_node(node, [new])
             for n in reversed(m.nodes):        # consumers before their producers
                 if n is not node:

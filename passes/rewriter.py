@@ -116,7 +116,7 @@ class Rewriter:
             types = opdef.infer_types([v.type for v in inputs], attrs)
         if layer is None and before is not None:
             layer = before.layer
-        node = Node(op, inputs, attrs, list(types), layer=layer)
+        node = Node(opdef.name, inputs, attrs, list(types), layer=layer)     # an old name: the current op
         if before is None:
             self._tail.append(node)
         else:

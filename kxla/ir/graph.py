@@ -13,6 +13,17 @@ from typing import Any, Iterable
 from .types import TensorType
 
 VALUE_KINDS = ("input", "param", "state", "result")
+LAYER_SEPARATOR = ", "      # a node fused from several layers' nodes: ``layer = "conv2d, activation"``
+
+
+def merge_layers(layers) -> str | None:
+    """One ``Node.layer`` naming every source layer once, in order (None when there is none)."""
+    seen: list[str] = []
+    for layer in layers:
+        for part in (layer or "").split(LAYER_SEPARATOR):
+            if part and part not in seen:
+                seen.append(part)
+    return LAYER_SEPARATOR.join(seen) or None
 
 
 class Value:
@@ -48,7 +59,8 @@ class Node:
       inputs: input values (assigning the list updates use-lists).
       attrs: attribute dict, in the op schema's order.
       results: values this node produces.
-      layer: path of the layer that recorded the node (``"block/conv"``) or None.
+      layer: path of the layer that recorded the node (``"block/conv"``) or None; a node that
+        rewrites fused from several layers' nodes names each (``"conv2d, activation"``).
       meta: free-form analysis results.
     """
 
@@ -83,6 +95,11 @@ class Node:
     def drop(self) -> None:
         """Detach from the use-lists of its inputs (before removal from a graph)."""
         self.inputs = []
+
+    @property
+    def layers(self) -> list[str]:
+        """Every source layer path of this node (see ``layer``)."""
+        return self.layer.split(LAYER_SEPARATOR) if self.layer else []
 
     @property
     def result(self) -> Value:

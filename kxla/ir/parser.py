@@ -16,6 +16,7 @@ import re
 
 from .graph import Graph, Node, Value
 from .types import DTYPE_LONG, TensorType
+from .registry import canonical_op_name, get_op
 
 
 MAX_NESTING = 32            # attribute lists inside attribute lists
@@ -274,7 +275,13 @@ class _Parser:
         if nxt[0] == "comment":
             layer = nxt[1][2:].strip() or None
             self.i += 1
-        node = Node(op[1], inputs, attrs, types, layer=layer)
+        name = canonical_op_name(op[1])
+        if name != op[1]:              # an old op name (conv2d -> conv): its new attributes take defaults
+            try:
+                attrs = get_op(name).normalize_attrs(attrs)
+            except (TypeError, ValueError) as e:
+                self.error(op, str(e))
+        node = Node(name, inputs, attrs, types, layer=layer)
         node.meta["loc"] = (result_toks[0][2], result_toks[0][3])
         for tok, r in zip(result_toks, node.results):
             self.define(tok, r)

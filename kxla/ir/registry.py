@@ -29,8 +29,12 @@ TRAITS = frozenset({
     "random",           # draws from the RNG: never CSE'd, never folded
     "compute_heavy",    # matmul / convolution class: kept in the compute dtype by mixed precision
     "activation",       # a pointwise activation that fusion may fold into a producer
-    "convolution",      # a convolution whose result takes a bias/activation in fusion
+    "convolution",      # a convolution: takes an optional bias input and an ``activation`` attribute
+    "pooling",          # a pooling window (max / average)
+    "window",           # slides a window over spatial dims (convolution, pooling): XLA:CPU runs it
+                        # 6-10x slower inside a loop body (lax.scan) than in straight-line code
     "reduction",        # reduces over axes
+    "data_movement",    # moves or reinterprets elements without arithmetic (reshape, transpose, ...)
     "data_dependent_shape",  # output shape depends on values (nonzero, unique): not traceable
 })
 
@@ -81,6 +85,10 @@ class OpDef:
       reference: numpy reference ``reference(*np_arrays, **attrs)`` used by constant folding and
         tests (None: the op cannot be folded).
       public: the public function's dotted name (``"kxla.ops.relu"``), None for internal ops.
+      aliases: older names of this op (``"conv2d"`` for ``"conv"``); IR text and saved models
+        that use them load as this op (see ``canonical_op_name``).
+      extra: op-specific facts other code may ask, e.g. ``"activation_forms"`` (see
+        ``activation_forms``) or ``"kernel_out_axis"`` (the kernel axis of the output channels).
     """
 
     name: str
@@ -96,6 +104,7 @@ class OpDef:
     cost: Callable | None = None
     reference: Callable | None = None
     public: str | None = None
+    aliases: tuple = ()
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -135,18 +144,27 @@ class OpDef:
 
 
 _REGISTRY: dict[str, OpDef] = {}
+_ALIASES: dict[str, str] = {}          # derived from OpDef.aliases by register_op
 
 
 def register_op(opdef: OpDef) -> OpDef:
-    if opdef.name in _REGISTRY:
-        raise ValueError(f"op {opdef.name!r} is already registered")
+    for name in (opdef.name, *opdef.aliases):
+        if name in _REGISTRY or name in _ALIASES:
+            raise ValueError(f"op {name!r} is already registered")
     _REGISTRY[opdef.name] = opdef
+    for alias in opdef.aliases:
+        _ALIASES[alias] = opdef.name
     return opdef
+
+
+def canonical_op_name(name: str) -> str:
+    """The current name of op ``name`` (an older name listed in some ``OpDef.aliases`` maps to it)."""
+    return _ALIASES.get(name, name)
 
 
 def get_op(name: str) -> OpDef:
     try:
-        return _REGISTRY[name]
+        return _REGISTRY[_ALIASES.get(name, name)]
     except KeyError:
         import difflib
         close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
@@ -155,7 +173,38 @@ def get_op(name: str) -> OpDef:
 
 
 def has_op(name: str) -> bool:
-    return name in _REGISTRY
+    return name in _REGISTRY or name in _ALIASES
+
+
+def activation_forms() -> dict:
+    """``{form: (op name, attrs)}`` for every op with the "activation" trait, plus ``"linear"``.
+
+    A form is the value of an ``activation`` attribute (fused convolutions and
+    dense, recurrent ops). An activation op lists its forms in
+    ``extra["activation_forms"]`` (``{"gelu": {"approximate": True}, ...}``);
+    without that entry its one form is its own name with default attributes.
+    """
+    forms = {"linear": (None, {})}
+    for op in _REGISTRY.values():
+        if "activation" in op.traits:
+            for form, attrs in op.extra.get("activation_forms", {op.name: {}}).items():
+                try:
+                    forms[form] = (op.name, op.normalize_attrs(attrs))
+                except (TypeError, ValueError):
+                    continue                  # an attribute without a default: no attribute-free form
+    return forms
+
+
+def activation_form(op: str, attrs: dict) -> str | None:
+    """The form name equivalent to an activation node ``op{attrs}``, or None (not fusable)."""
+    opdef = _REGISTRY.get(canonical_op_name(op))
+    if opdef is None or "activation" not in opdef.traits:
+        return None
+    full = opdef.normalize_attrs(attrs)
+    for form, (op_name, form_attrs) in activation_forms().items():
+        if op_name == opdef.name and form_attrs == full:
+            return form
+    return None
 
 
 def all_ops() -> dict[str, OpDef]:

@@ -5,6 +5,7 @@ import numpy as np
 import jax.numpy as jnp
 
 from ..ir import Attr, TensorType
+from . import costs
 from .core import apply, defop
 
 
@@ -18,7 +19,8 @@ def _constant_infer(types, attrs):
 
 @defop("constant", infer=_constant_infer, layout="opaque", arity=0,
        attrs={"value": Attr("array"), "shape": Attr("ints"), "dtype": Attr("str", "float32")},
-       doc="a literal tensor (value as nested lists)")
+       doc="a literal tensor (value as nested lists)", traits={"data_movement"}, cost=costs.free,
+       reference=lambda value, shape, dtype: np.asarray(value, dtype=dtype).reshape(shape))
 def _constant(ctx, value, shape, dtype):
     return jnp.asarray(np.asarray(value, dtype=dtype).reshape(shape))
 
@@ -27,7 +29,9 @@ def _cast_infer(types, attrs):
     return [types[0].with_dtype(attrs["dtype"])]
 
 
-@defop("cast", infer=_cast_infer, layout="agnostic", attrs={"dtype": Attr("str")}, doc="convert dtype")
+@defop("cast", infer=_cast_infer, layout="agnostic", attrs={"dtype": Attr("str")}, doc="convert dtype",
+       traits={"elementwise", "data_movement"}, cost=costs.free,
+       reference=lambda x, dtype: x.astype(dtype), public="kxla.ops.cast")
 def _cast(ctx, x, dtype):
     return x.astype(dtype)
 
@@ -72,7 +76,8 @@ def _reshape_infer(types, attrs):
 
 
 @defop("reshape", infer=_reshape_infer, layout="opaque", attrs={"shape": Attr("ints")},
-       doc="new shape, same elements in row-major order")
+       doc="new shape, same elements in row-major order", traits={"data_movement"}, cost=costs.bitcast,
+       reference=lambda x, shape: np.reshape(x, shape), public="kxla.ops.reshape")
 def _reshape(ctx, x, shape):
     return jnp.reshape(x, shape)
 
@@ -94,7 +99,8 @@ def _remap_dim(attrs, perm, input_types=None):
 
 @defop("dim", infer=_dim_infer, layout="axis", remap_axes=_remap_dim,
        attrs={"axis": Attr("int", 0), "dtype": Attr("str", "float32")},
-       doc="the size of one axis (known at run time, e.g. the batch) as a scalar")
+       doc="the size of one axis (known at run time, e.g. the batch) as a scalar", cost=costs.bitcast,
+       reference=lambda x, axis, dtype: np.asarray(x.shape[axis], dtype), public="kxla.ops.dim")
 def _dim(ctx, x, axis, dtype):
     return jnp.asarray(x.shape[axis], dtype)
 

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..ir import Attr, TensorType, canonical_dtype
+from . import costs
 from .core import apply, defop
 from .rules import broadcast_shapes, elementwise, floating, normalize_axis, promote, remap_axis_attr, same_as_input
 
@@ -74,7 +75,8 @@ def _transpose_infer(types, attrs):
 
 
 @defop("transpose", infer=_transpose_infer, layout="opaque", attrs={"perm": Attr("ints")},
-       doc="permute axes: result axis i is input axis perm[i]")
+       doc="permute axes: result axis i is input axis perm[i]", traits={"data_movement"}, cost=costs.free,
+       reference=lambda x, perm: np.transpose(x, perm), public="kxla.ops.transpose")
 def _transpose(ctx, x, perm):
     return jnp.transpose(x, perm)
 
@@ -113,7 +115,8 @@ def _concat_infer(types, attrs):
 
 
 @defop("concatenate", infer=_concat_infer, layout="axis", arity=None, attrs={"axis": Attr("int", 0)},
-       remap_axes=remap_axis_attr("axis"), doc="join tensors along an existing axis")
+       remap_axes=remap_axis_attr("axis"), doc="join tensors along an existing axis", traits={"data_movement"}, cost=costs.free,
+       reference=lambda *xs, axis: np.concatenate(xs, axis=axis), public="kxla.ops.concatenate")
 def _concatenate(ctx, *xs, axis):
     dtype = jnp.result_type(*xs)
     return jnp.concatenate([x.astype(dtype) for x in xs], axis=axis)
@@ -142,7 +145,8 @@ def _stack_infer(types, attrs):
 
 
 @defop("stack", infer=_stack_infer, layout="opaque", arity=None, attrs={"axis": Attr("int", 0)},
-       doc="join tensors along a new axis")
+       doc="join tensors along a new axis", traits={"data_movement"}, cost=costs.free,
+       reference=lambda *xs, axis: np.stack(xs, axis=axis), public="kxla.ops.stack")
 def _stack(ctx, *xs, axis):
     dtype = jnp.result_type(*xs)
     return jnp.stack([x.astype(dtype) for x in xs], axis=axis)
@@ -165,7 +169,9 @@ def _expand_infer(types, attrs):
 
 
 @defop("expand_dims", infer=_expand_infer, layout="opaque", attrs={"axis": Attr("ints")},
-       doc="insert size-1 axes at the given positions of the result")
+       doc="insert size-1 axes at the given positions of the result", traits={"data_movement"},
+       cost=costs.bitcast, reference=lambda x, axis: np.expand_dims(x, tuple(axis)),
+       public="kxla.ops.expand_dims")
 def _expand_dims(ctx, x, axis):
     return jnp.expand_dims(x, tuple(axis))
 
@@ -186,7 +192,8 @@ def _squeeze_infer(types, attrs):
 
 
 @defop("squeeze", infer=_squeeze_infer, layout="axis", attrs={"axis": Attr("ints")},
-       remap_axes=remap_axis_attr("axis"), doc="remove size-1 axes")
+       remap_axes=remap_axis_attr("axis"), doc="remove size-1 axes", traits={"data_movement"},
+       cost=costs.bitcast, reference=lambda x, axis: np.squeeze(x, tuple(axis)), public="kxla.ops.squeeze")
 def _squeeze(ctx, x, axis):
     return jnp.squeeze(x, tuple(axis))
 
@@ -213,7 +220,10 @@ def _flatten_infer(types, attrs):
 
 @defop("flatten", infer=_flatten_infer, layout="sensitive",
        attrs={"data_format": Attr("str", "channels_last", ("channels_last", "channels_first"))},
-       doc="flatten all but axis 0 in Keras's element order (channels last)")
+       doc="flatten all but axis 0 in Keras's element order (channels last)", traits={"data_movement"}, cost=costs.free,
+       reference=lambda x, data_format: np.reshape(
+           np.moveaxis(x, 1, -1) if data_format == "channels_first" and x.ndim > 2 else x, (x.shape[0], -1)),
+       public="kxla.ops.flatten")
 def _flatten(ctx, x, data_format):
     if data_format == "channels_first" and x.ndim > 2:
         x = jnp.transpose(x, (0, *range(2, x.ndim), 1))
@@ -260,7 +270,9 @@ def _slice_infer(types, attrs):
 @defop("slice", infer=_slice_infer, layout="axis",
        attrs={"start": Attr("any"), "stop": Attr("any"), "step": Attr("ints")},
        remap_axes=_permute_per_axis("start", "stop", "step"),
-       doc="basic slicing x[start:stop:step] per axis (none = open end)")
+       doc="basic slicing x[start:stop:step] per axis (none = open end)", traits={"data_movement"}, cost=costs.free,
+       reference=lambda x, start, stop, step: x[tuple(builtins.slice(*a) for a in zip(start, stop, step))],
+       public="kxla.ops.slice")
 def _slice(ctx, x, start, stop, step):
     return x[tuple(builtins.slice(a, b, c) for a, b, c in zip(start, stop, step))]
 
@@ -356,7 +368,11 @@ def _pad_infer(types, attrs):
 @defop("pad", infer=_pad_infer, layout="axis",
        attrs={"pad_width": Attr("any"), "mode": Attr("str", "constant", _PAD_MODES),
               "constant_values": Attr("float", 0.0)},
-       remap_axes=_permute_per_axis("pad_width"), doc="pad each axis by [before, after]")
+       remap_axes=_permute_per_axis("pad_width"), doc="pad each axis by [before, after]", traits={"data_movement"}, cost=costs.free,
+       reference=lambda x, pad_width, mode, constant_values: np.pad(
+           x, [tuple(p) for p in pad_width], mode,
+           **({"constant_values": constant_values} if mode == "constant" else {})),
+       public="kxla.ops.pad")
 def _pad(ctx, x, pad_width, mode, constant_values):
     width = [tuple(p) for p in pad_width]
     if mode == "constant":
@@ -401,7 +417,9 @@ def _split_infer(types, attrs):
 
 @defop("split", infer=_split_infer, layout="axis",
        attrs={"indices": Attr("ints"), "axis": Attr("int", 0)},
-       remap_axes=remap_axis_attr("axis"), doc="split at the given points along axis (several results)")
+       remap_axes=remap_axis_attr("axis"), doc="split at the given points along axis (several results)",
+       traits={"data_movement"}, cost=costs.free, reference=lambda x, indices, axis: tuple(np.split(x, indices, axis=axis)),
+       public="kxla.ops.split")
 def _split(ctx, x, indices, axis):
     return tuple(jnp.split(x, indices, axis=axis))
 
@@ -439,7 +457,8 @@ def _tile_infer(types, attrs):
 
 
 @defop("tile", infer=_tile_infer, layout="axis", attrs={"repeats": Attr("ints")},
-       remap_axes=_permute_per_axis("repeats"), doc="repeat the whole tensor along each axis")
+       remap_axes=_permute_per_axis("repeats"), doc="repeat the whole tensor along each axis", traits={"data_movement"}, cost=costs.free,
+       reference=lambda x, repeats: np.tile(x, repeats), public="kxla.ops.tile")
 def _tile(ctx, x, repeats):
     return jnp.tile(x, repeats)
 
@@ -465,7 +484,8 @@ def _repeat_infer(types, attrs):
 
 
 @defop("repeat", infer=_repeat_infer, layout="axis", attrs={"repeats": Attr("int"), "axis": Attr("int")},
-       remap_axes=remap_axis_attr("axis"), doc="repeat each element along axis")
+       remap_axes=remap_axis_attr("axis"), doc="repeat each element along axis", traits={"data_movement"}, cost=costs.free,
+       reference=lambda x, repeats, axis: np.repeat(x, repeats, axis=axis), public="kxla.ops.repeat")
 def _repeat(ctx, x, repeats, axis):
     return jnp.repeat(x, repeats, axis=axis)
 
@@ -490,7 +510,8 @@ def _take_infer(types, attrs):
 
 
 @defop("take", infer=_take_infer, layout="opaque", arity=2, attrs={"axis": Attr("int", 0)},
-       doc="gather slices of x at integer indices along axis")
+       doc="gather slices of x at integer indices along axis", traits={"data_movement"}, cost=costs.free,
+       reference=lambda x, indices, axis: np.take(x, indices, axis=axis), public="kxla.ops.take")
 def _take(ctx, x, indices, axis):
     return jnp.take(x, indices, axis=axis)
 
@@ -519,7 +540,9 @@ def _one_hot_infer(types, attrs):
 
 @defop("one_hot", infer=_one_hot_infer, layout="opaque",
        attrs={"num_classes": Attr("int"), "axis": Attr("int", -1), "dtype": Attr("str", "float32")},
-       doc="one-hot encoding along a new axis (out-of-range ids give zeros)")
+       doc="one-hot encoding along a new axis (out-of-range ids give zeros)", traits={"data_movement"}, cost=costs.free,
+       reference=lambda x, num_classes, axis, dtype: np.moveaxis(
+           (x[..., None] == np.arange(num_classes)).astype(dtype), -1, axis), public="kxla.ops.one_hot")
 def _one_hot(ctx, x, num_classes, axis, dtype):
     return jax.nn.one_hot(x, num_classes, dtype=dtype, axis=axis)
 
@@ -547,7 +570,10 @@ def _arg_infer(types, attrs):
 for _name, _fn in (("argmax", jnp.argmax), ("argmin", jnp.argmin)):
     defop(_name, infer=_arg_infer, layout="axis",
           attrs={"axis": Attr("int", -1), "keepdims": Attr("bool", False)},
-          remap_axes=remap_axis_attr("axis"), doc=f"index of the {_name[3:]}imum along axis (int32)")(
+          remap_axes=remap_axis_attr("axis"), doc=f"index of the {_name[3:]}imum along axis (int32)",
+          traits={"reduction"}, cost=costs.per_input_element(1), public=f"kxla.ops.{_name}",
+          reference=(lambda npfn: lambda x, axis, keepdims: npfn(x, axis=axis, keepdims=keepdims).astype(
+              "int32"))(getattr(np, _name)))(
         (lambda fn: lambda ctx, x, axis, keepdims:
          fn(x, axis=axis, keepdims=keepdims).astype(jnp.int32))(_fn))
 
@@ -577,7 +603,9 @@ def _where_infer(types, attrs):
     return [TensorType(shape, promote(a.dtype, b.dtype))]
 
 
-@defop("where", infer=_where_infer, layout="agnostic", arity=3, doc="x1 where condition else x2")
+@defop("where", infer=_where_infer, layout="agnostic", arity=3, doc="x1 where condition else x2",
+       traits={"elementwise"}, cost=costs.per_element(1),
+       reference=lambda c, a, b: np.where(c.astype(bool), a, b), public="kxla.ops.where")
 def _where(ctx, condition, x1, x2):
     dtype = jnp.promote_types(x1.dtype, x2.dtype)
     return jnp.where(condition.astype(bool), x1.astype(dtype), x2.astype(dtype))
@@ -604,7 +632,9 @@ def where(condition, x1=None, x2=None):
 
 
 @defop("clip", infer=same_as_input, layout="agnostic",
-       attrs={"x_min": Attr("float"), "x_max": Attr("float")}, doc="clamp to [x_min, x_max]")
+       attrs={"x_min": Attr("float"), "x_max": Attr("float")}, doc="clamp to [x_min, x_max]",
+       traits={"elementwise"}, cost=costs.per_element(1), public="kxla.ops.clip",
+       reference=lambda x, x_min, x_max: np.clip(x, x_min, x_max).astype(x.dtype))
 def _clip(ctx, x, x_min, x_max):
     return jnp.clip(x, jnp.asarray(x_min, x.dtype), jnp.asarray(x_max, x.dtype))
 
@@ -617,7 +647,9 @@ def clip(x, x_min, x_max):
     return minimum(maximum(x, x_min), x_max)
 
 
-@defop("erf", infer=floating(same_as_input), layout="agnostic", doc="Gauss error function")
+@defop("erf", infer=floating(same_as_input), layout="agnostic", doc="Gauss error function",
+       traits={"elementwise"}, cost=costs.per_element(1), public="kxla.ops.erf",
+       reference=lambda x: np.vectorize(math.erf, otypes=["float64"])(x))
 def _erf(ctx, x):
     return jax.scipy.special.erf(x)
 
@@ -632,9 +664,11 @@ def _fill_like_infer(types, attrs):
 
 
 defop("zeros_like", infer=_fill_like_infer, layout="agnostic", attrs={"dtype": Attr("optional_str", None)},
-      doc="zeros of the input's shape")(lambda ctx, x, dtype: jnp.zeros_like(x, dtype=dtype))
+      doc="zeros of the input's shape", traits={"elementwise"}, cost=costs.free,
+      reference=lambda x, dtype: np.zeros_like(x, dtype=dtype), public="kxla.ops.zeros_like")(lambda ctx, x, dtype: jnp.zeros_like(x, dtype=dtype))
 defop("ones_like", infer=_fill_like_infer, layout="agnostic", attrs={"dtype": Attr("optional_str", None)},
-      doc="ones of the input's shape")(lambda ctx, x, dtype: jnp.ones_like(x, dtype=dtype))
+      doc="ones of the input's shape", traits={"elementwise"}, cost=costs.free,
+      reference=lambda x, dtype: np.ones_like(x, dtype=dtype), public="kxla.ops.ones_like")(lambda ctx, x, dtype: jnp.ones_like(x, dtype=dtype))
 
 
 def zeros_like(x, dtype=None):
@@ -664,7 +698,9 @@ def _tensordot_infer(types, attrs):
 
 
 @defop("tensordot", infer=_tensordot_infer, layout="opaque", arity=2,
-       attrs={"axes_a": Attr("ints"), "axes_b": Attr("ints")}, doc="contract axes_a of x1 with axes_b of x2")
+       attrs={"axes_a": Attr("ints"), "axes_b": Attr("ints")}, doc="contract axes_a of x1 with axes_b of x2",
+       traits={"compute_heavy"}, cost=costs.tensordot_cost, public="kxla.ops.tensordot",
+       reference=lambda a, b, axes_a, axes_b: np.tensordot(a, b, (axes_a, axes_b)))
 def _tensordot(ctx, a, b, axes_a, axes_b):
     dtype = jnp.promote_types(a.dtype, b.dtype)
     return jnp.tensordot(a.astype(dtype), b.astype(dtype), (tuple(axes_a), tuple(axes_b)))
@@ -731,7 +767,8 @@ def _einsum_infer(types, attrs):
 
 
 @defop("einsum", infer=_einsum_infer, layout="opaque", arity=None, attrs={"equation": Attr("str")},
-       doc="Einstein summation")
+       doc="Einstein summation", traits={"compute_heavy"}, cost=costs.einsum_cost,
+       reference=lambda *xs, equation: np.einsum(equation, *xs), public="kxla.ops.einsum")
 def _einsum(ctx, *xs, equation):
     dtype = jnp.result_type(*xs)
     return jnp.einsum(equation, *[x.astype(dtype) for x in xs])
@@ -747,13 +784,16 @@ def _bool_infer(types, attrs):
     return [elementwise(types, attrs)[0].with_dtype("bool")]
 
 
-_COMPARE = {"equal": jnp.equal, "not_equal": jnp.not_equal, "greater": jnp.greater,
-            "greater_equal": jnp.greater_equal, "less": jnp.less, "less_equal": jnp.less_equal,
-            "logical_and": jnp.logical_and, "logical_or": jnp.logical_or, "logical_xor": jnp.logical_xor}
-for _name, _fn in _COMPARE.items():
-    defop(_name, infer=_bool_infer, layout="agnostic", arity=2, doc=f"elementwise {_name} (bool result)")(
-        (lambda fn: lambda ctx, a, b: fn(a, b))(_fn))
-defop("logical_not", infer=_bool_infer, layout="agnostic", doc="elementwise not (bool result)")(
+for _name in ("equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
+              "logical_or", "logical_xor"):
+    defop(_name, infer=_bool_infer, layout="agnostic", arity=2, doc=f"elementwise {_name} (bool result)",
+          traits={"elementwise"} | ({"commutative"} if _name in ("equal", "not_equal", "logical_and",
+                                                                  "logical_or", "logical_xor") else set()),
+          cost=costs.per_element(1), reference=getattr(np, _name), public=f"kxla.ops.{_name}")(
+        (lambda fn: lambda ctx, a, b: fn(a, b))(getattr(jnp, _name)))
+defop("logical_not", infer=_bool_infer, layout="agnostic", doc="elementwise not (bool result)",
+      traits={"elementwise"}, cost=costs.per_element(1), reference=np.logical_not,
+      public="kxla.ops.logical_not")(
     lambda ctx, x: jnp.logical_not(x))
 
 

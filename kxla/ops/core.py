@@ -26,7 +26,7 @@ from .tracing import Builder, CallRecord, KerasTensor, Variable, current_builder
 
 def defop(name: str, *, infer, layout: str, attrs: dict | None = None, arity: int | None = 1,
           remap_axes=None, effect: str | None = None, doc: str = "", traits=(), cost=None,
-          reference=None, public: str | None = None):
+          reference=None, public: str | None = None, aliases=(), extra: dict | None = None):
     """Decorator: register op ``name`` with the decorated function as its JAX lowering rule.
 
     Arguments:
@@ -40,6 +40,8 @@ def defop(name: str, *, infer, layout: str, attrs: dict | None = None, arity: in
       cost: ``cost(input_types, output_types, attrs) -> {"flops", "bytes"}``.
       reference: numpy reference implementation ``reference(*arrays, **attrs)``.
       public: dotted name of the public function.
+      aliases: older names of the op; IR text and saved models using them load as this op.
+      extra: op-specific facts (``activation_forms``, ``kernel_out_axis``; see ``kxla.ir.OpDef``).
 
     Returns:
       The registered ``OpDef``.
@@ -49,7 +51,8 @@ def defop(name: str, *, infer, layout: str, attrs: dict | None = None, arity: in
                                  arity=arity, lower=lower, remap_axes=remap_axes, effect=effect,
                                  doc=doc or (lower.__doc__ or "").strip().split("\n")[0],
                                  traits=frozenset(traits) | ({"random"} if effect == "random" else set()),
-                                 cost=cost, reference=reference, public=public))
+                                 cost=cost, reference=reference, public=public,
+                                 aliases=tuple(aliases), extra=dict(extra or {})))
     return wrap
 
 
@@ -112,6 +115,7 @@ def apply(name: str, *inputs, **attrs):
     Returns a tensor (KerasTensor or jax array), or a tuple for multi-result ops.
     """
     opdef = get_op(name)
+    name = opdef.name                      # an old name (alias) records the current one
     attrs = opdef.normalize_attrs(attrs)
     builder = current_builder()
     like = _first_type(inputs)

@@ -57,7 +57,7 @@ def _infer(types, attrs):
 
 
 @defop("jax_call", infer=_infer, layout="opaque", arity=None, attrs={"fn": Attr("str")},
-       doc="call a registered JAX function (a barrier to passes)")
+       doc="call a registered JAX function (a barrier to passes)")    # no public name: files never resolve it
 def _jax_call(ctx, *arrays, fn):
     out = lookup_function(fn)(*arrays)
     leaves = jax.tree_util.tree_leaves(out)

@@ -4,22 +4,28 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+import numpy as np
+
 from ..ir import Attr, TensorType
+from . import costs
 from .core import apply, defop
 from .rules import bool_as_int, elementwise, floating, normalize_axis, remap_axis_attr, same_as_input
 
 
-def _binary(name, fn, doc, infer=elementwise):
-    defop(name, infer=infer, layout="agnostic", arity=2, doc=doc)(lambda ctx, a, b: fn(a, b))
+def _binary(name, fn, reference, doc, commutative=False, infer=elementwise):
+    defop(name, infer=infer, layout="agnostic", arity=2, doc=doc,
+          traits={"elementwise"} | ({"commutative"} if commutative else set()),
+          cost=costs.per_element(1), reference=reference, public=f"kxla.ops.{name}")(
+        lambda ctx, a, b: fn(a, b))
 
 
-_binary("add", jnp.add, "x + y (broadcasting)")
-_binary("subtract", jnp.subtract, "x - y (broadcasting)")
-_binary("multiply", jnp.multiply, "x * y (broadcasting)")
-_binary("divide", jnp.divide, "x / y (broadcasting)", floating(elementwise))
-_binary("maximum", jnp.maximum, "elementwise max(x, y)")
-_binary("minimum", jnp.minimum, "elementwise min(x, y)")
-_binary("power", jnp.power, "x ** y (broadcasting)", bool_as_int(elementwise))
+_binary("add", jnp.add, np.add, "x + y (broadcasting)", commutative=True)
+_binary("subtract", jnp.subtract, np.subtract, "x - y (broadcasting)")
+_binary("multiply", jnp.multiply, np.multiply, "x * y (broadcasting)", commutative=True)
+_binary("divide", jnp.divide, np.divide, "x / y (broadcasting)", infer=floating(elementwise))
+_binary("maximum", jnp.maximum, np.maximum, "elementwise max(x, y)", commutative=True)
+_binary("minimum", jnp.minimum, np.minimum, "elementwise min(x, y)", commutative=True)
+_binary("power", jnp.power, np.power, "x ** y (broadcasting)", infer=bool_as_int(elementwise))
 
 
 def add(x1, x2):
@@ -57,19 +63,23 @@ def power(x1, x2):
     return apply("power", x1, x2)
 
 
-_UNARY = {
-    "negative": (jnp.negative, "-x"),
-    "exp": (jnp.exp, "e ** x", floating(same_as_input)),          # integers compute in float32
-    "log": (jnp.log, "natural logarithm", floating(same_as_input)),
-    "sqrt": (jnp.sqrt, "square root", floating(same_as_input)),
-    "square": (jnp.square, "x * x", bool_as_int(same_as_input)),
-    "abs": (jnp.abs, "absolute value"),
-    "sign": (jnp.sign, "sign of x (-1, 0, 1)"),
-    "rsqrt": (jax.lax.rsqrt, "1 / sqrt(x)", floating(same_as_input)),
-}
-for _name, (_fn, _doc, *_rule) in _UNARY.items():
-    defop(_name, infer=_rule[0] if _rule else same_as_input, layout="agnostic", doc=_doc)(
-        (lambda fn: lambda ctx, x: fn(x))(_fn))
+def _unary(name, fn, reference, doc, infer=same_as_input, **extra):
+    defop(name, infer=infer, layout="agnostic", doc=doc, traits={"elementwise"},
+          cost=costs.per_element(1), reference=reference, public=f"kxla.ops.{name}", **extra)(
+        lambda ctx, x: fn(x))
+
+
+_unary("negative", jnp.negative, np.negative, "-x")
+_unary("log", jnp.log, np.log, "natural logarithm", floating(same_as_input))      # integers compute in float32
+_unary("sqrt", jnp.sqrt, np.sqrt, "square root", floating(same_as_input))
+_unary("square", jnp.square, np.square, "x * x", bool_as_int(same_as_input))
+_unary("abs", jnp.abs, np.abs, "absolute value")
+_unary("sign", jnp.sign, np.sign, "sign of x (-1, 0, 1)")
+_unary("rsqrt", jax.lax.rsqrt, lambda x: 1 / np.sqrt(x), "1 / sqrt(x)", floating(same_as_input))
+# exp is also Keras's "exponential" activation (recurrent layers' ``activation="exponential"``)
+defop("exp", infer=floating(same_as_input), layout="agnostic", doc="e ** x", traits={"elementwise", "activation"},
+      cost=costs.per_element(1), reference=np.exp, public="kxla.ops.exp",
+      extra={"activation_forms": {"exponential": {}}})(lambda ctx, x: jnp.exp(x))
 
 
 def negative(x):
@@ -131,16 +141,20 @@ def _reduce_infer(types, attrs):
 _REDUCE_ATTRS = {"axis": Attr("optional_ints", None), "keepdims": Attr("bool", False)}
 
 
-def _reduction(name, fn, doc, infer=_reduce_infer):
+def _reduction(name, fn, reference, doc, cost=costs.reduction_cost, infer=_reduce_infer):
     defop(name, infer=infer, layout="axis", attrs=_REDUCE_ATTRS,
-          remap_axes=remap_axis_attr("axis"), doc=doc)(
+          remap_axes=remap_axis_attr("axis"), doc=doc, traits={"reduction"}, cost=cost,
+          reference=lambda x, axis, keepdims: reference(x, axis=None if axis is None else tuple(axis),
+                                                        keepdims=keepdims),
+          public=f"kxla.ops.{name}")(
         lambda ctx, x, axis, keepdims: fn(x, axis=None if axis is None else tuple(axis), keepdims=keepdims))
 
 
-_reduction("mean", jnp.mean, "mean over axes", floating(_reduce_infer))
-_reduction("sum", jnp.sum, "sum over axes", bool_as_int(_reduce_infer))
-_reduction("max", jnp.max, "maximum over axes")
-_reduction("min", jnp.min, "minimum over axes")
+_reduction("mean", jnp.mean, np.mean, "mean over axes", cost=costs.per_input_element(1),
+           infer=floating(_reduce_infer))
+_reduction("sum", jnp.sum, np.sum, "sum over axes", infer=bool_as_int(_reduce_infer))
+_reduction("max", jnp.max, np.max, "maximum over axes")
+_reduction("min", jnp.min, np.min, "minimum over axes")
 
 
 def _axes(axis):

@@ -4,23 +4,54 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+import numpy as np
+
 from ..ir import Attr, TensorType
+from . import costs
 from .core import apply, defop
 from .rules import bool_as_int, floating, normalize_axis, promote, remap_axis_attr, same_as_input
 
-# -- activations ------------------------------------------------------------
-defop("relu", infer=bool_as_int(same_as_input), layout="agnostic", doc="max(x, 0)")(lambda ctx, x: jax.nn.relu(x))
-defop("sigmoid", infer=floating(same_as_input), layout="agnostic", doc="1 / (1 + exp(-x))")(
-    lambda ctx, x: jax.nn.sigmoid(x))
-defop("tanh", infer=floating(same_as_input), layout="agnostic", doc="hyperbolic tangent")(lambda ctx, x: jnp.tanh(x))
-defop("selu", infer=floating(same_as_input), layout="agnostic", doc="scaled exponential linear unit")(
-    lambda ctx, x: jax.nn.selu(x))
-defop("softplus", infer=floating(same_as_input), layout="agnostic", doc="log(1 + exp(x))")(
-    lambda ctx, x: jax.nn.softplus(x))
-defop("elu", infer=floating(same_as_input), layout="agnostic", attrs={"alpha": Attr("float", 1.0)},
-      doc="x if x > 0 else alpha * (exp(x) - 1)")(lambda ctx, x, alpha: jax.nn.elu(x, alpha))
-defop("gelu", infer=floating(same_as_input), layout="agnostic", attrs={"approximate": Attr("bool", True)},
-      doc="Gaussian error linear unit")(lambda ctx, x, approximate: jax.nn.gelu(x, approximate=approximate))
+# -- activations --------------------------------------------------------------
+# Each has the "activation" trait: fusion folds it into a producer's ``activation`` attribute
+# and recurrent ops name it in theirs (forms: ``kxla.ir.activation_forms()``).
+def _np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _np_gelu(x, approximate):
+    if approximate:
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi).astype(x.dtype) * (x + 0.044715 * x ** 3)))
+    from math import erf
+    return 0.5 * x * (1 + np.vectorize(erf, otypes=[x.dtype])(x / np.sqrt(2).astype(x.dtype)))
+
+
+def _np_selu(x):
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _activation(name, lower, reference, doc, attrs=None, forms=None, infer=floating(same_as_input)):
+    defop(name, infer=infer, layout="agnostic", attrs=attrs, doc=doc,
+          traits={"elementwise", "activation"}, cost=costs.per_element(1), reference=reference,
+          public=f"kxla.ops.{name}", extra={"activation_forms": forms} if forms else None)(lower)
+
+
+_activation("relu", lambda ctx, x: jax.nn.relu(x), lambda x: np.maximum(x, 0).astype(x.dtype), "max(x, 0)",
+            infer=bool_as_int(same_as_input))
+_activation("sigmoid", lambda ctx, x: jax.nn.sigmoid(x), _np_sigmoid, "1 / (1 + exp(-x))")
+_activation("tanh", lambda ctx, x: jnp.tanh(x), np.tanh, "hyperbolic tangent")
+_activation("selu", lambda ctx, x: jax.nn.selu(x), _np_selu, "scaled exponential linear unit")
+_activation("softplus", lambda ctx, x: jax.nn.softplus(x), lambda x: np.logaddexp(x, 0).astype(x.dtype),
+            "log(1 + exp(x))")
+_activation("elu", lambda ctx, x, alpha: jax.nn.elu(x, alpha),
+            lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype),
+            "x if x > 0 else alpha * (exp(x) - 1)", attrs={"alpha": Attr("float", 1.0)},
+            forms={"elu": {"alpha": 1.0}})
+# fused ops say "gelu" for the tanh approximation (keras.ops.gelu's default) and "gelu_exact" for
+# the erf form; recurrent ops take Keras activation names, where "gelu" is the erf form
+_activation("gelu", lambda ctx, x, approximate: jax.nn.gelu(x, approximate=approximate), _np_gelu,
+            "Gaussian error linear unit", attrs={"approximate": Attr("bool", True)},
+            forms={"gelu": {"approximate": True}, "gelu_exact": {"approximate": False}})
 
 
 def _axis_infer(types, attrs):
@@ -28,11 +59,19 @@ def _axis_infer(types, attrs):
     return [types[0]]
 
 
+def _np_softmax(x, axis):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
 defop("softmax", infer=floating(_axis_infer), layout="axis", attrs={"axis": Attr("int", -1)},
-      remap_axes=remap_axis_attr("axis"), doc="exp(x) / sum(exp(x)) along axis")(
+      remap_axes=remap_axis_attr("axis"), doc="exp(x) / sum(exp(x)) along axis",
+      cost=costs.per_element(5), reference=_np_softmax, public="kxla.ops.softmax")(
     lambda ctx, x, axis: jax.nn.softmax(x, axis=axis))
 defop("log_softmax", infer=floating(_axis_infer), layout="axis", attrs={"axis": Attr("int", -1)},
-      remap_axes=remap_axis_attr("axis"), doc="log(softmax(x)) along axis")(
+      remap_axes=remap_axis_attr("axis"), doc="log(softmax(x)) along axis",
+      cost=costs.per_element(5), reference=lambda x, axis: np.log(_np_softmax(x, axis)),
+      public="kxla.ops.log_softmax")(
     lambda ctx, x, axis: jax.nn.log_softmax(x, axis=axis))
 
 
@@ -102,7 +141,9 @@ def _matmul_infer(types, attrs):
     return [TensorType(shape, promote(a.dtype, b.dtype))]
 
 
-@defop("matmul", infer=_matmul_infer, layout="opaque", arity=2, doc="matrix product (numpy matmul)")
+@defop("matmul", infer=_matmul_infer, layout="opaque", arity=2, doc="matrix product (numpy matmul)",
+       traits={"compute_heavy"}, cost=costs.matmul_cost, reference=np.matmul, public="kxla.ops.matmul",
+       extra={"kernel_out_axis": -1})
 def _matmul(ctx, a, b):
     return jnp.matmul(a, b)
 
@@ -136,7 +177,10 @@ def _remap_bias_axis(attrs, perm, input_types=None):
 
 
 @defop("bias_add", infer=_bias_add_infer, layout="axis", arity=2, attrs={"axis": Attr("int", -1)},
-       remap_axes=_remap_bias_axis, doc="x + bias broadcast along one axis")
+       remap_axes=_remap_bias_axis, doc="x + bias broadcast along one axis", traits={"elementwise"},
+       cost=costs.per_element(1), reference=lambda x, b, axis: x + np.reshape(
+           b, [-1 if i == axis % x.ndim else 1 for i in range(x.ndim)]),
+       public="kxla.ops.bias_add")
 def _bias_add(ctx, x, b, axis):
     axis = axis % x.ndim
     shape = [1] * x.ndim

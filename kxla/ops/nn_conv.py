@@ -1,11 +1,18 @@
 """Convolution and pooling ops (keras.ops names): conv, depthwise and transposed conv, max/average pool.
 
-Ops registered here, one per spatial rank (1, 2, 3 unless noted):
+Ops registered here, one each; the spatial rank N (1, 2, 3 unless noted) comes from the input:
 
-  conv{n}d(x, kernel)            kernel (k..., in/groups, out)
-  depthwise_conv{n}d(x, kernel)  kernel (k..., in, multiplier)      n = 1, 2
-  conv{n}d_transpose(x, kernel)  kernel (k..., out, in)             Keras Conv*DTranspose
-  max_pool{n}d(x), avg_pool{n}d(x)
+  conv(x, kernel[, bias])            kernel (k..., in/groups, out)
+  depthwise_conv(x, kernel[, bias])  kernel (k..., in, multiplier)      N = 1, 2
+  conv_transpose(x, kernel[, bias])  kernel (k..., out, in)             Keras Conv*DTranspose
+  max_pool(x), avg_pool(x)
+
+The three convolutions carry the fusion epilogue: an optional bias input (on
+the channel axis) and an ``activation`` attribute (a form of
+``kxla.ir.activation_forms()``, "linear" by default), which
+``fuse-bias-activation`` fills. Older rank-suffixed names (``conv2d``,
+``fused_conv2d``, ``max_pool2d``, ...) are aliases: IR text and saved models
+that use them load as these ops. ``strides`` / ``dilation_rate`` none mean 1 per axis.
 
 Every op is layout "sensitive": it carries ``data_format`` ("channels_last",
 ``N, spatial..., C``, or "channels_first", ``N, C, spatial...``) and the
@@ -23,7 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import standardize_data_format
-from ..ir import Attr, TensorType, is_floating
+from ..ir import Attr, TensorType, activation_forms, get_op, is_floating
+from . import costs
 from .core import apply, defop
 from .rules import promote
 
@@ -107,167 +115,204 @@ def _check_kernel_known(op: str, k: TensorType) -> None:
         raise ValueError(f"{op}: the kernel shape must be fully known, got {k.shape}")
 
 
-# -- conv ------------------------------------------------------------------------
-def _conv_infer(n: int):
-    op = f"conv{n}d"
+# -- the fusion epilogue: optional bias input and ``activation`` attribute -----------------
+def check_activation(op: str, name: str) -> None:
+    """Raise ValueError unless ``name`` is an activation form (``kxla.ir.activation_forms()``)."""
+    forms = activation_forms()
+    if name not in forms:
+        raise ValueError(f"{op}: unknown activation {name!r}; use one of {sorted(forms)}")
 
-    def infer(types, attrs):
-        x, k = types
-        fmt = attrs["data_format"]
-        _check_rank(op, "input", x, n + 2)
+
+def epilogue(ctx, y, bias, activation: str, axis: int):
+    """``activation(y + bias)`` with ``bias`` (or None) broadcast along ``axis``: the fused tail."""
+    if bias is not None:
+        shape = [1] * y.ndim
+        shape[axis % y.ndim] = bias.shape[0]
+        y = y + jnp.reshape(bias, shape)
+    op, attrs = activation_forms()[activation]
+    if op is None:
+        return y
+    opdef = get_op(op)
+    return opdef.lower(ctx, y, **opdef.normalize_attrs(attrs))
+
+
+def _epilogue_infer(op: str, types, attrs, out: TensorType) -> TensorType:
+    check_activation(op, attrs["activation"])
+    if len(types) == 2:
+        return out
+    bias = types[2]
+    channels = out.shape[-1 if attrs["data_format"] == "channels_last" else 1]
+    if bias.rank != 1 or (channels is not None and bias.shape[0] not in (None, channels)):
+        raise ValueError(f"{op}: bias of shape {bias.shape} does not match {channels} output channels")
+    return TensorType(out.shape, promote(out.dtype, bias.dtype))
+
+
+def _split_inputs(op: str, types) -> tuple:
+    if len(types) not in (2, 3):
+        raise ValueError(f"{op} takes 2 or 3 inputs (x, kernel[, bias]), got {len(types)}")
+    return types[0], types[1]
+
+
+def _ones(value, n: int) -> list:
+    return [1] * n if value is None else value
+
+
+def _rank(op: str, x: TensorType, k: TensorType | None, allowed=(1, 2, 3)) -> int:
+    n = x.rank - 2
+    if n not in allowed:
+        ranks = " or ".join(str(r + 2) for r in allowed)
+        raise ValueError(f"{op}: the input must have rank {ranks} (batch, spatial..., channels), got {x.shape}")
+    if k is not None:
         _check_rank(op, "kernel", k, n + 2)
         _check_kernel_known(op, k)
-        strides = _check_list(op, attrs, "strides", n)
-        dilation = _check_list(op, attrs, "dilation_rate", n)
-        groups = attrs["groups"]
-        if groups < 1:
-            raise ValueError(f"{op}: groups must be >= 1, got {groups}")
-        batch, spatial, cin = _split(x, fmt)
-        kin, kout = k.shape[-2], k.shape[-1]
-        if cin is not None and cin != kin * groups:
-            raise ValueError(f"{op}: the input has {cin} channels ({fmt}, shape {x.shape}) but the kernel "
-                             f"{k.shape} expects {kin} per group x {groups} group(s) = {kin * groups}")
-        if kout % groups:
-            raise ValueError(f"{op}: the kernel's {kout} output channels are not divisible by "
-                             f"groups={groups}")
-        out = [window_output_length(op, s, w, st, d, attrs["padding"])
-               for s, w, st, d in zip(spatial, k.shape[:n], strides, dilation)]
-        return [TensorType(_join(batch, out, kout, fmt), promote(x.dtype, k.dtype))]
-    return infer
+    return n
 
 
-def _conv_attrs(n: int) -> dict:
-    return {"strides": Attr("ints", (1,) * n), "padding": Attr("str", "valid", _PADDINGS),
-            "data_format": Attr("str", "channels_last", _FORMATS),
-            "dilation_rate": Attr("ints", (1,) * n), "groups": Attr("int", 1)}
+def _channel_axis(attrs) -> int:
+    return -1 if attrs["data_format"] == "channels_last" else 1
 
 
-def _conv_lower(n: int):
-    def lower(ctx, x, kernel, strides, padding, data_format, dilation_rate, groups):
-        dtype = jnp.promote_types(x.dtype, kernel.dtype)
-        return jax.lax.conv_general_dilated(
-            x.astype(dtype), kernel.astype(dtype), tuple(strides), padding.upper(),
-            rhs_dilation=tuple(dilation_rate), dimension_numbers=_dimension_numbers(n, data_format),
-            feature_group_count=groups)
-    return lower
+_EPILOGUE = "optional bias (3rd input, on the channel axis) and activation attribute (fusion)"
 
 
-for _n in (1, 2, 3):
-    defop(f"conv{_n}d", infer=_conv_infer(_n), layout="sensitive", arity=2, attrs=_conv_attrs(_n),
-          doc=f"{_n}-D convolution, kernel (k..., in/groups, out)")(_conv_lower(_n))
+# -- conv ------------------------------------------------------------------------
+def _kernel_window(op: str, types, attrs, allowed=(1, 2, 3)):
+    """What every convolution's shape rule starts from: x, kernel, rank, strides, dilation, (b, spatial, c)."""
+    x, k = _split_inputs(op, types)
+    n = _rank(op, x, k, allowed)
+    strides = _check_list(op, {"strides": _ones(attrs["strides"], n)}, "strides", n)
+    dilation = _check_list(op, {"dilation_rate": _ones(attrs["dilation_rate"], n)}, "dilation_rate", n)
+    return x, k, n, strides, dilation, _split(x, attrs["data_format"])
+
+
+def _conv_infer(types, attrs):
+    op = "conv"
+    x, k, n, strides, dilation, (batch, spatial, cin) = _kernel_window(op, types, attrs)
+    fmt = attrs["data_format"]
+    groups = attrs["groups"]
+    if groups < 1:
+        raise ValueError(f"{op}: groups must be >= 1, got {groups}")
+    kin, kout = k.shape[-2], k.shape[-1]
+    if cin is not None and cin != kin * groups:
+        raise ValueError(f"{op}: the input has {cin} channels ({fmt}, shape {x.shape}) but the kernel "
+                         f"{k.shape} expects {kin} per group x {groups} group(s) = {kin * groups}")
+    if kout % groups:
+        raise ValueError(f"{op}: the kernel's {kout} output channels are not divisible by groups={groups}")
+    out = [window_output_length(op, s, w, st, d, attrs["padding"])
+           for s, w, st, d in zip(spatial, k.shape[:n], strides, dilation)]
+    return [_epilogue_infer(op, types, attrs, TensorType(_join(batch, out, kout, fmt), promote(x.dtype, k.dtype)))]
+
+
+_COMMON = {"strides": Attr("optional_ints", None), "padding": Attr("str", "valid", _PADDINGS),
+           "data_format": Attr("str", "channels_last", _FORMATS)}
+_ACTIVATION = Attr("str", "linear")
+
+
+@defop("conv", infer=_conv_infer, layout="sensitive", arity=None,
+       attrs={**_COMMON, "dilation_rate": Attr("optional_ints", None), "groups": Attr("int", 1),
+              "activation": _ACTIVATION},
+       doc="N-D convolution (N from the input rank), kernel (k..., in/groups, out); " + _EPILOGUE,
+       traits={"convolution", "compute_heavy", "window"}, cost=costs.conv_cost, public="kxla.ops.conv",
+       aliases=("conv1d", "conv2d", "conv3d", "fused_conv1d", "fused_conv2d", "fused_conv3d"),
+       extra={"kernel_out_axis": -1})
+def _conv(ctx, x, kernel, *bias, strides, padding, data_format, dilation_rate, groups, activation):
+    n = x.ndim - 2
+    dtype = jnp.promote_types(x.dtype, kernel.dtype)
+    y = jax.lax.conv_general_dilated(
+        x.astype(dtype), kernel.astype(dtype), tuple(_ones(strides, n)), padding.upper(),
+        rhs_dilation=tuple(_ones(dilation_rate, n)), dimension_numbers=_dimension_numbers(n, data_format),
+        feature_group_count=groups)
+    return epilogue(ctx, y, bias[0] if bias else None, activation, _channel_axis({"data_format": data_format}))
+
+
+_conv_lower = _conv.lower
 
 
 # -- depthwise conv ---------------------------------------------------------------------
-def _depthwise_infer(n: int):
-    op = f"depthwise_conv{n}d"
-
-    def infer(types, attrs):
-        x, k = types
-        fmt = attrs["data_format"]
-        _check_rank(op, "input", x, n + 2)
-        _check_rank(op, "kernel", k, n + 2)
-        _check_kernel_known(op, k)
-        strides = _check_list(op, attrs, "strides", n)
-        dilation = _check_list(op, attrs, "dilation_rate", n)
-        batch, spatial, cin = _split(x, fmt)
-        kin, mult = k.shape[-2], k.shape[-1]
-        if cin is not None and cin != kin:
-            raise ValueError(f"{op}: the input has {cin} channels ({fmt}, shape {x.shape}) but the "
-                             f"depthwise kernel {k.shape} expects {kin}")
-        out = [window_output_length(op, s, w, st, d, attrs["padding"])
-               for s, w, st, d in zip(spatial, k.shape[:n], strides, dilation)]
-        return [TensorType(_join(batch, out, kin * mult, fmt), promote(x.dtype, k.dtype))]
-    return infer
+def _depthwise_infer(types, attrs):
+    op = "depthwise_conv"
+    x, k, n, strides, dilation, (batch, spatial, cin) = _kernel_window(op, types, attrs, allowed=(1, 2))
+    fmt = attrs["data_format"]
+    kin, mult = k.shape[-2], k.shape[-1]
+    if cin is not None and cin != kin:
+        raise ValueError(f"{op}: the input has {cin} channels ({fmt}, shape {x.shape}) but the "
+                         f"depthwise kernel {k.shape} expects {kin}")
+    out = [window_output_length(op, s, w, st, d, attrs["padding"])
+           for s, w, st, d in zip(spatial, k.shape[:n], strides, dilation)]
+    return [_epilogue_infer(op, types, attrs,
+                            TensorType(_join(batch, out, kin * mult, fmt), promote(x.dtype, k.dtype)))]
 
 
-def _depthwise_lower(n: int):
-    def lower(ctx, x, kernel, strides, padding, data_format, dilation_rate):
-        dtype = jnp.promote_types(x.dtype, kernel.dtype)
-        cin, mult = kernel.shape[-2], kernel.shape[-1]
-        kernel = jnp.reshape(kernel, kernel.shape[:-2] + (1, cin * mult))
-        return jax.lax.conv_general_dilated(
-            x.astype(dtype), kernel.astype(dtype), tuple(strides), padding.upper(),
-            rhs_dilation=tuple(dilation_rate), dimension_numbers=_dimension_numbers(n, data_format),
-            feature_group_count=cin)
-    return lower
-
-
-for _n in (1, 2):
-    _attrs = _conv_attrs(_n)
-    del _attrs["groups"]
-    defop(f"depthwise_conv{_n}d", infer=_depthwise_infer(_n), layout="sensitive", arity=2, attrs=_attrs,
-          doc=f"{_n}-D depthwise convolution, kernel (k..., in, multiplier)")(_depthwise_lower(_n))
+@defop("depthwise_conv", infer=_depthwise_infer, layout="sensitive", arity=None,
+       attrs={**_COMMON, "dilation_rate": Attr("optional_ints", None), "activation": _ACTIVATION},
+       doc="1-D or 2-D depthwise convolution, kernel (k..., in, multiplier); " + _EPILOGUE,
+       traits={"convolution", "compute_heavy", "window"}, cost=costs.depthwise_conv_cost,
+       public="kxla.ops.depthwise_conv", aliases=("depthwise_conv1d", "depthwise_conv2d"))
+def _depthwise_conv(ctx, x, kernel, *bias, strides, padding, data_format, dilation_rate, activation):
+    cin, mult = kernel.shape[-2], kernel.shape[-1]          # a grouped conv with one group per channel
+    return _conv_lower(ctx, x, jnp.reshape(kernel, kernel.shape[:-2] + (1, cin * mult)), *bias, strides=strides,
+                       padding=padding, data_format=data_format, dilation_rate=dilation_rate, groups=cin,
+                       activation=activation)
 
 
 # -- transposed conv ----------------------------------------------------------------------
-def _transpose_infer(n: int):
-    op = f"conv{n}d_transpose"
-
-    def infer(types, attrs):
-        x, k = types
-        fmt = attrs["data_format"]
-        _check_rank(op, "input", x, n + 2)
-        _check_rank(op, "kernel", k, n + 2)
-        _check_kernel_known(op, k)
-        strides = _check_list(op, attrs, "strides", n)
-        dilation = _check_list(op, attrs, "dilation_rate", n)
-        out_pad = attrs["output_padding"]
-        if out_pad is not None and (len(out_pad) != n or
-                                    any(not isinstance(p, int) or p < 0 for p in out_pad)):
-            raise ValueError(f"{op}: output_padding must be None or {n} integer(s) >= 0, got {out_pad}")
-        batch, spatial, cin = _split(x, fmt)
-        kout, kin = k.shape[-2], k.shape[-1]
-        if cin is not None and cin != kin:
-            raise ValueError(f"{op}: the input has {cin} channels ({fmt}, shape {x.shape}) but the "
-                             f"transposed-conv kernel {k.shape} (k..., out, in) expects {kin}")
-        out = []
-        for i, size in enumerate(spatial):
-            if size is None:
-                out.append(None)
-                continue
-            span = (k.shape[i] - 1) * dilation[i] + 1
-            left, right = transpose_padding(k.shape[i], strides[i], dilation[i], attrs["padding"],
-                                            None if out_pad is None else out_pad[i])
-            length = (size - 1) * strides[i] + 1 + left + right - span + 1
-            if length <= 0:
-                raise ValueError(f"{op}: output dimension {i} would be empty ({length})")
-            out.append(length)
-        return [TensorType(_join(batch, out, kout, fmt), promote(x.dtype, k.dtype))]
-    return infer
+def _transpose_infer(types, attrs):
+    op = "conv_transpose"
+    x, k, n, strides, dilation, (batch, spatial, cin) = _kernel_window(op, types, attrs)
+    fmt = attrs["data_format"]
+    out_pad = attrs["output_padding"]
+    if out_pad is not None and (len(out_pad) != n or any(not isinstance(p, int) or p < 0 for p in out_pad)):
+        raise ValueError(f"{op}: output_padding must be None or {n} integer(s) >= 0, got {out_pad}")
+    kout, kin = k.shape[-2], k.shape[-1]
+    if cin is not None and cin != kin:
+        raise ValueError(f"{op}: the input has {cin} channels ({fmt}, shape {x.shape}) but the "
+                         f"transposed-conv kernel {k.shape} (k..., out, in) expects {kin}")
+    out = []
+    for i, size in enumerate(spatial):
+        if size is None:
+            out.append(None)
+            continue
+        span = (k.shape[i] - 1) * dilation[i] + 1
+        left, right = transpose_padding(k.shape[i], strides[i], dilation[i], attrs["padding"],
+                                        None if out_pad is None else out_pad[i])
+        length = (size - 1) * strides[i] + 1 + left + right - span + 1
+        if length <= 0:
+            raise ValueError(f"{op}: output dimension {i} would be empty ({length})")
+        out.append(length)
+    return [_epilogue_infer(op, types, attrs, TensorType(_join(batch, out, kout, fmt), promote(x.dtype, k.dtype)))]
 
 
-def _transpose_lower(n: int):
-    def lower(ctx, x, kernel, strides, padding, output_padding, data_format, dilation_rate):
-        dtype = jnp.promote_types(x.dtype, kernel.dtype)
-        pads = [transpose_padding(kernel.shape[i], strides[i], dilation_rate[i], padding,
-                                  None if output_padding is None else output_padding[i])
-                for i in range(n)]
-        return jax.lax.conv_transpose(
-            x.astype(dtype), kernel.astype(dtype), tuple(strides), pads,
-            rhs_dilation=tuple(dilation_rate), dimension_numbers=_dimension_numbers(n, data_format),
-            transpose_kernel=True)
-    return lower
-
-
-for _n in (1, 2, 3):
-    _attrs = _conv_attrs(_n)
-    del _attrs["groups"]
-    _attrs = {"strides": _attrs["strides"], "padding": _attrs["padding"],
-              "output_padding": Attr("optional_ints", None), "data_format": _attrs["data_format"],
-              "dilation_rate": _attrs["dilation_rate"]}
-    defop(f"conv{_n}d_transpose", infer=_transpose_infer(_n), layout="sensitive", arity=2, attrs=_attrs,
-          doc=f"{_n}-D transposed convolution (Keras Conv{_n}DTranspose), kernel (k..., out, in)")(
-        _transpose_lower(_n))
+@defop("conv_transpose", infer=_transpose_infer, layout="sensitive", arity=None,
+       attrs={"strides": _COMMON["strides"], "padding": _COMMON["padding"],
+              "output_padding": Attr("optional_ints", None), "data_format": _COMMON["data_format"],
+              "dilation_rate": Attr("optional_ints", None), "activation": _ACTIVATION},
+       doc="N-D transposed convolution (Keras Conv*DTranspose), kernel (k..., out, in); " + _EPILOGUE,
+       traits={"convolution", "compute_heavy", "window"}, cost=costs.conv_transpose_cost,
+       public="kxla.ops.conv_transpose", aliases=("conv1d_transpose", "conv2d_transpose", "conv3d_transpose"),
+       extra={"kernel_out_axis": -2})
+def _conv_transpose(ctx, x, kernel, *bias, strides, padding, output_padding, data_format, dilation_rate,
+                    activation):
+    n = x.ndim - 2
+    strides, dilation_rate = _ones(strides, n), _ones(dilation_rate, n)
+    dtype = jnp.promote_types(x.dtype, kernel.dtype)
+    pads = [transpose_padding(kernel.shape[i], strides[i], dilation_rate[i], padding,
+                              None if output_padding is None else output_padding[i])
+            for i in range(n)]
+    y = jax.lax.conv_transpose(
+        x.astype(dtype), kernel.astype(dtype), tuple(strides), pads,
+        rhs_dilation=tuple(dilation_rate), dimension_numbers=_dimension_numbers(n, data_format),
+        transpose_kernel=True)
+    return epilogue(ctx, y, bias[0] if bias else None, activation, _channel_axis({"data_format": data_format}))
 
 
 # -- pooling ----------------------------------------------------------------------------------
-def _pool_infer(n: int, kind: str):
-    op = f"{kind}_pool{n}d"
+def _pool_infer(kind: str):
+    op = f"{kind}_pool"
 
     def infer(types, attrs):
         x = types[0]
         fmt = attrs["data_format"]
-        _check_rank(op, "input", x, n + 2)
+        n = _rank(op, x, None)
         if kind == "avg" and not is_floating(x.dtype):
             raise ValueError(f"{op}: average pooling needs a floating-point input, got {x.dtype}")
         pool = _check_list(op, attrs, "pool_size", n)
@@ -304,16 +349,17 @@ def _avg_pool_lower(ctx, x, pool_size, strides, padding, data_format):
     return total / counts
 
 
-def _pool_attrs(n: int) -> dict:
-    return {"pool_size": Attr("ints"), "strides": Attr("ints"), "padding": Attr("str", "valid", _PADDINGS),
-            "data_format": Attr("str", "channels_last", _FORMATS)}
+_POOL_ATTRS = {"pool_size": Attr("ints"), "strides": Attr("ints"), "padding": Attr("str", "valid", _PADDINGS),
+               "data_format": Attr("str", "channels_last", _FORMATS)}
 
 
-for _n in (1, 2, 3):
-    defop(f"max_pool{_n}d", infer=_pool_infer(_n, "max"), layout="sensitive", attrs=_pool_attrs(_n),
-          doc=f"{_n}-D max pooling")(_max_pool_lower)
-    defop(f"avg_pool{_n}d", infer=_pool_infer(_n, "avg"), layout="sensitive", attrs=_pool_attrs(_n),
-          doc=f"{_n}-D average pooling (\"same\" divides by the non-padded count)")(_avg_pool_lower)
+defop("max_pool", infer=_pool_infer("max"), layout="sensitive", attrs=_POOL_ATTRS,
+      doc="N-D max pooling (N from the input rank)", traits={"pooling", "window"}, cost=costs.pool_cost("max"),
+      public="kxla.ops.max_pool", aliases=("max_pool1d", "max_pool2d", "max_pool3d"))(_max_pool_lower)
+defop("avg_pool", infer=_pool_infer("avg"), layout="sensitive", attrs=_POOL_ATTRS,
+      doc="N-D average pooling (\"same\" divides by the non-padded count)", traits={"pooling", "window"},
+      cost=costs.pool_cost("avg"), public="kxla.ops.average_pool",
+      aliases=("avg_pool1d", "avg_pool2d", "avg_pool3d"))(_avg_pool_lower)
 
 
 # -- public functions (keras.ops signatures) ---------------------------------------------------
@@ -375,7 +421,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     if not kin or channels % kin:
         raise ValueError(f"conv: the input's {channels} channels must be divisible by the kernel's "
                          f"in_channels (kernel.shape[-2] of {k_shape})")
-    return apply(f"conv{n}d", inputs, kernel, strides=_int_tuple("conv", "strides", strides, n),
+    return apply("conv", inputs, kernel, strides=_int_tuple("conv", "strides", strides, n),
                  padding=_padding("conv", padding), data_format=fmt,
                  dilation_rate=_int_tuple("conv", "dilation_rate", dilation_rate, n),
                  groups=channels // kin)
@@ -394,7 +440,7 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     """
     fmt = standardize_data_format(data_format)
     n = _spatial_rank("depthwise_conv", _shape_of(inputs), allowed=(1, 2))
-    return apply(f"depthwise_conv{n}d", inputs, kernel,
+    return apply("depthwise_conv", inputs, kernel,
                  strides=_int_tuple("depthwise_conv", "strides", strides, n),
                  padding=_padding("depthwise_conv", padding), data_format=fmt,
                  dilation_rate=_int_tuple("depthwise_conv", "dilation_rate", dilation_rate, n))
@@ -421,7 +467,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     n = _spatial_rank("conv_transpose", _shape_of(inputs))
     if output_padding is not None:
         output_padding = _int_tuple("conv_transpose", "output_padding", output_padding, n)
-    return apply(f"conv{n}d_transpose", inputs, kernel,
+    return apply("conv_transpose", inputs, kernel,
                  strides=_int_tuple("conv_transpose", "strides", strides, n),
                  padding=_padding("conv_transpose", padding), output_padding=output_padding,
                  data_format=fmt,
@@ -433,7 +479,7 @@ def _pool(kind: str, fn: str, inputs, pool_size, strides, padding, data_format):
     n = _spatial_rank(fn, _shape_of(inputs))
     pool_size = _int_tuple(fn, "pool_size", pool_size, n)
     strides = pool_size if strides is None else _int_tuple(fn, "strides", strides, n)
-    return apply(f"{kind}_pool{n}d", inputs, pool_size=pool_size, strides=strides,
+    return apply(f"{kind}_pool", inputs, pool_size=pool_size, strides=strides,
                  padding=_padding(fn, padding), data_format=fmt)
 
 

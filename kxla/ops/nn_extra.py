@@ -16,6 +16,7 @@ import jax
 
 from ..config import standardize_data_format
 from ..ir import Attr, TensorType, is_floating
+from . import costs
 from .core import apply, defop
 
 __all__ = ["resize"]
@@ -45,7 +46,8 @@ def _resize_infer(types, attrs):
 @defop("resize", infer=_resize_infer, layout="sensitive",
        attrs={"size": Attr("ints"), "interpolation": Attr("str", "bilinear", INTERPOLATIONS),
               "antialias": Attr("bool", False), "data_format": Attr("str", "channels_last", _FORMATS)},
-       doc="resize the spatial dims of an image batch (jax.image.resize)")
+       doc="resize the spatial dims of an image batch (jax.image.resize)", cost=costs.per_element(8),
+       public="kxla.ops.image.resize")
 def _resize(ctx, x, size, interpolation, antialias, data_format):
     if data_format == "channels_last":
         shape = (x.shape[0], size[0], size[1], x.shape[3])

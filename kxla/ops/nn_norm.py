@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..ir import Attr, TensorType
+from . import costs
 from .core import apply, defop
 from .rules import normalize_axis, promote, remap_axis_attr
 
@@ -30,6 +31,20 @@ def _axes_of(axis) -> list:
 
 
 # -- batch_norm -------------------------------------------------------------------
+def _np_bn(x, mean, variance, scale, offset, axis, epsilon):
+    shape = [-1 if i == axis % x.ndim else 1 for i in range(x.ndim)]
+    r = lambda a: np.reshape(a, shape)     # noqa: E731
+    return (x - r(mean)) / np.sqrt(r(variance) + epsilon) * r(scale) + r(offset)
+
+
+def _np_layer_norm(x, scale, offset, axis, epsilon):
+    axes = tuple(sorted(a % x.ndim for a in axis))
+    shape = [x.shape[i] if i in axes else 1 for i in range(x.ndim)]
+    xf = x.astype(np.promote_types(x.dtype, np.float32))
+    norm = (xf - xf.mean(axis=axes, keepdims=True)) / np.sqrt(xf.var(axis=axes, keepdims=True) + epsilon)
+    return (norm * np.reshape(scale, shape) + np.reshape(offset, shape)).astype(x.dtype)
+
+
 def _batch_norm_infer(types, attrs):
     x = types[0]
     axis = normalize_axis(attrs["axis"], x.rank)
@@ -46,7 +61,11 @@ def _batch_norm_infer(types, attrs):
 @defop("batch_norm", infer=_batch_norm_infer, layout="axis", arity=5,
        attrs={"axis": Attr("int", -1), "epsilon": Attr("float", 1e-3)},
        remap_axes=remap_axis_attr("axis"),
-       doc="(x - mean) * rsqrt(variance + epsilon) * scale + offset along axis")
+       doc="(x - mean) * rsqrt(variance + epsilon) * scale + offset along axis",
+       cost=lambda ins, outs, attrs: {"flops": 4 * costs.size(ins[0]) + 2 * costs.size(ins[1]),
+                                      "bytes": costs.nbytes(ins) + costs.nbytes(outs)},
+       reference=lambda x, m, v, g, b, axis, epsilon: _np_bn(x, m, v, g, b, axis, epsilon),
+       public="kxla.ops.batch_normalization")
 def _batch_norm(ctx, x, mean, variance, scale, offset, axis, epsilon):
     shape = [1] * x.ndim
     shape[axis % x.ndim] = mean.shape[0]
@@ -116,7 +135,8 @@ def _remap_layer_norm(attrs, perm, input_types=None):
 @defop("layer_norm", infer=_layer_norm_infer, layout="axis", arity=3,
        attrs={"axis": Attr("ints", (-1,)), "epsilon": Attr("float", 1e-3)},
        remap_axes=_remap_layer_norm,
-       doc="per-example normalization over axis, then * scale + offset")
+       doc="per-example normalization over axis, then * scale + offset", cost=costs.per_input_element(8),
+       reference=_np_layer_norm, public="kxla.ops.layer_normalization")
 def _layer_norm(ctx, x, scale, offset, axis, epsilon):
     axes = sorted(a % x.ndim for a in axis)
     shape = [1] * x.ndim
@@ -169,7 +189,10 @@ def _moments_infer(types, attrs):
 
 @defop("moments", infer=_moments_infer, layout="axis", arity=1,
        attrs={"axes": Attr("ints"), "keepdims": Attr("bool", False)},
-       remap_axes=remap_axis_attr("axes"), doc="mean and biased variance over axes")
+       remap_axes=remap_axis_attr("axes"), doc="mean and biased variance over axes", traits={"reduction"},
+       cost=costs.per_input_element(4), public="kxla.ops.moments",
+       reference=lambda x, axes, keepdims: (np.mean(x, axis=tuple(axes), keepdims=keepdims),
+                                            np.var(x, axis=tuple(axes), keepdims=keepdims)))
 def _moments(ctx, x, axes, keepdims):
     dtype = x.dtype
     xf = x.astype(jnp.float32) if dtype in (jnp.float16, jnp.bfloat16) else x

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from ..ir import Attr, TensorType, canonical_dtype, is_floating
+from . import costs
 from .core import apply, defop
 from .rules import same_as_input
 
@@ -81,7 +82,8 @@ def _remap_noise_shape(attrs, perm, input_types=None):
        attrs={"rate": Attr("float"), "noise_shape": Attr("optional_ints", None),
               "seed": Attr("optional_int", None)},
        remap_axes=_remap_noise_shape,
-       doc="zero a fraction rate of entries, scale the rest by 1/(1-rate)")
+       doc="zero a fraction rate of entries, scale the rest by 1/(1-rate)", cost=costs.per_element(2),
+       public="kxla.random.dropout")
 def _dropout(ctx, x, rate, noise_shape, seed):
     if rate >= 1.0:
         return jnp.zeros_like(x)
@@ -121,7 +123,8 @@ def _noise_infer(types, attrs):
 
 @defop("gaussian_noise", infer=_noise_infer, layout="agnostic", effect="random",
        attrs={"stddev": Attr("float"), "seed": Attr("optional_int", None)},
-       doc="x + normal(0, stddev) noise")
+       doc="x + normal(0, stddev) noise", traits={"elementwise"}, cost=costs.per_element(2),
+       public="kxla.ops.gaussian_noise")
 def _gaussian_noise(ctx, x, stddev, seed):
     return x + stddev * jax.random.normal(_key(ctx, seed), x.shape, x.dtype)
 
@@ -144,7 +147,8 @@ def _random_infer(types, attrs):
 @defop("random_normal", infer=_random_infer, layout="opaque", arity=0, effect="random",
        attrs={"shape": Attr("ints"), "mean": Attr("float", 0.0), "stddev": Attr("float", 1.0),
               "dtype": Attr("str", "float32"), "seed": Attr("optional_int", None)},
-       doc="a tensor of normal(mean, stddev) draws")
+       doc="a tensor of normal(mean, stddev) draws", cost=costs.per_element(1),
+       public="kxla.random.normal")
 def _random_normal(ctx, shape, mean, stddev, dtype, seed):
     return mean + stddev * jax.random.normal(_key(ctx, seed), tuple(shape), dtype)
 
@@ -152,7 +156,8 @@ def _random_normal(ctx, shape, mean, stddev, dtype, seed):
 @defop("random_uniform", infer=_random_infer, layout="opaque", arity=0, effect="random",
        attrs={"shape": Attr("ints"), "minval": Attr("float", 0.0), "maxval": Attr("float", 1.0),
               "dtype": Attr("str", "float32"), "seed": Attr("optional_int", None)},
-       doc="a tensor of uniform[minval, maxval) draws")
+       doc="a tensor of uniform[minval, maxval) draws", cost=costs.per_element(1),
+       public="kxla.random.uniform")
 def _random_uniform(ctx, shape, minval, maxval, dtype, seed):
     return jax.random.uniform(_key(ctx, seed), tuple(shape), dtype, minval=minval, maxval=maxval)
 

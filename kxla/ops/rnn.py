@@ -18,13 +18,18 @@ Results: the output sequence (batch, time, units) or the last output
 lstm). Weight layouts and gate orders are Keras 3's, so Keras weights load
 unchanged.
 
-The lowering hoists the input projection out of the loop (one matmul of the
-whole sequence with ``kernel``, bias included) and runs only the recurrent
-part in ``jax.lax.scan`` — while that projection (batch x time x G*units)
-stays within ``HOIST_LIMIT_BYTES`` (32 MiB). Past it (large-batch predict on
-long sequences: batch 1024 x 200 steps x 128 floats is 105 MB) each step
-projects its own slice inside the scan, so memory grows with the input, not
-with G times it. Masked steps carry the previous state and repeat
+Where the input projection runs is chosen per backend, by measurement
+(``hoist_projection``). On XLA:CPU each step projects its own slice inside the
+scan: hoisting it out of the loop (one matmul of the whole sequence) measured
+1.13-1.5x slower for the train step and 2-3x slower for predict at batch
+32-256 (a 6,400-row weight-gradient matmul after a 3.3 MB transpose, 1.7x the
+scratch memory, a cell-state fusion compiled to scalar code); with the
+projection in the loop kxla's step is at parity with a hand-written scan
+(benchmarks/step_ratios.py). On other backends (GPU, TPU: not yet measured;
+one big matmul is the usual win there) the projection is hoisted while it
+(batch x time x G*units) stays within ``HOIST_LIMIT_BYTES`` (32 MiB); past it
+each step projects its own slice, so memory grows with the input, not with G
+times it. Masked steps carry the previous state and repeat
 the previous output (zeros with ``zero_output_for_mask``), as Keras does;
 ``go_backwards`` scans from the end and returns the outputs in processing
 order. ``unroll`` is accepted and ignored (the scan is never unrolled).
@@ -37,34 +42,60 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ..ir import Attr, TensorType, is_floating
+import numpy as np
+
+from ..ir import Attr, TensorType, activation_forms, get_op, is_floating
+from . import costs
 from .core import apply, defop
 
-__all__ = ["simple_rnn", "lstm", "gru", "fold_time", "unfold_time", "RNN_ACTIVATIONS"]
+__all__ = ["simple_rnn", "lstm", "gru", "fold_time", "unfold_time", "rnn_activation_names",
+           "rnn_activation"]
 
-# activation attribute value -> function of a jax array (Keras 3 definitions)
-RNN_ACTIVATIONS = {
-    "tanh": jnp.tanh,
-    "sigmoid": jax.nn.sigmoid,
-    "relu": jax.nn.relu,
-    "linear": lambda x: x,
-    "elu": jax.nn.elu,
-    "selu": jax.nn.selu,
-    "softplus": jax.nn.softplus,
-    "gelu": lambda x: jax.nn.gelu(x, approximate=False),
-    "exponential": jnp.exp,
-    "swish": jax.nn.silu,
-    "silu": jax.nn.silu,
-}
+
+# the attribute holds a Keras activation name; Keras's "gelu" is the erf form, "swish" is silu
+_KERAS_NAMES = {"gelu": "gelu_exact", "swish": "silu"}
+
+
+def _form(name: str) -> str:
+    return _KERAS_NAMES.get(name, name)
+
+
+def rnn_activation_names() -> list:
+    """Keras activation names a recurrent op accepts: every activation op's forms (see OpDef)."""
+    forms = set(activation_forms())
+    return sorted((forms - {"gelu_exact"}) | {k for k, v in _KERAS_NAMES.items() if v in forms})
+
+
+def rnn_activation(name: str):
+    """The function of a jax array that activation ``name`` (a Keras name) denotes."""
+    forms = activation_forms()
+    if _form(name) not in forms:
+        raise ValueError(f"recurrent ops: unknown activation {name!r}; use one of {rnn_activation_names()}")
+    op, attrs = forms[_form(name)]
+    if op is None:
+        return lambda x: x
+    opdef = get_op(op)
+    attrs = opdef.normalize_attrs(attrs)
+    return lambda x: opdef.lower(None, x, **attrs)
+
+
 _GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
 _STATES = {"simple_rnn": 1, "lstm": 2, "gru": 1}
 HOIST_LIMIT_BYTES = 32 << 20     # largest input projection computed for all steps at once
+HOIST_ON_CPU = False             # measured: the hoist loses on XLA:CPU (module docstring)
+
+
+def hoist_projection(backend: str, nbytes: int) -> bool:
+    """Whether to project every time step at once before the scan (see the module docstring)."""
+    if backend == "cpu" and not HOIST_ON_CPU:
+        return False
+    return nbytes <= HOIST_LIMIT_BYTES
 
 
 def _attrs(op: str) -> dict:
-    attrs = {"activation": Attr("str", "tanh", tuple(RNN_ACTIVATIONS))}
+    attrs = {"activation": Attr("str", "tanh")}           # checked by the shape rule (rnn_activation)
     if op != "simple_rnn":
-        attrs["recurrent_activation"] = Attr("str", "sigmoid", tuple(RNN_ACTIVATIONS))
+        attrs["recurrent_activation"] = Attr("str", "sigmoid")
     if op == "gru":
         attrs["reset_after"] = Attr("bool", True)
     attrs.update({
@@ -107,6 +138,9 @@ def _infer(op: str):
     def infer(types, attrs):
         p = _split_inputs(op, types, attrs)
         x, kernel, rkernel = p["x"], p["kernel"], p["recurrent_kernel"]
+        for key in ("activation", "recurrent_activation"):
+            if key in attrs:
+                rnn_activation(attrs[key])
         if x.rank != 3:
             raise ValueError(f"{op}: the input must have rank 3 (batch, time, features), got {x.shape}")
         if not is_floating(x.dtype):
@@ -191,10 +225,11 @@ def _lower(op: str):
             bias = bias.astype(dtype)
             if bias.ndim == 2:                      # gru reset_after: (input bias, recurrent bias)
                 bias, rbias = bias[0], bias[1]
-        # the input projection: hoisted (one matmul over every time step, time-major) within the
-        # memory limit, else per step inside the scan
+        # the input projection: hoisted (one matmul over every time step, time-major) where that
+        # wins and fits, else per step inside the scan
         steps_in = jnp.swapaxes(x, 0, 1)
-        hoist = steps_in.shape[0] * batch * kernel.shape[1] * dtype.itemsize <= HOIST_LIMIT_BYTES
+        hoist = hoist_projection(jax.default_backend(),
+                                 steps_in.shape[0] * batch * kernel.shape[1] * dtype.itemsize)
 
         def project(x_t):
             return x_t @ kernel if bias is None else x_t @ kernel + bias
@@ -202,8 +237,8 @@ def _lower(op: str):
         states = tuple(s.astype(dtype) for s in p["states"]) if p["states"] is not None else \
             tuple(jnp.zeros((batch, units), dtype) for _ in range(n_states))
         rmask = None if p["recurrent_mask"] is None else p["recurrent_mask"].astype(dtype)
-        act = RNN_ACTIVATIONS[attrs["activation"]]
-        rec_act = RNN_ACTIVATIONS[attrs.get("recurrent_activation", "sigmoid")]
+        act = rnn_activation(attrs["activation"])
+        rec_act = rnn_activation(attrs.get("recurrent_activation", "sigmoid"))
         cell = _CELLS[op](act, rec_act, rkernel, rbias, units, attrs.get("reset_after", True))
         return_sequences, zero_out = attrs["return_sequences"], attrs["zero_output_for_mask"]
         mask = p["mask"]
@@ -239,10 +274,24 @@ def _lower(op: str):
     return lower
 
 
+def _rnn_cost(op: str):
+    """Input and recurrent projections (2 FLOPs per multiply-add) + ~4 FLOPs per gate element."""
+    gates = _GATES[op]
+
+    def cost(ins, outs, attrs):
+        batch, steps, features = costs.dims(ins[0])
+        units = costs.dims(ins[2])[0]
+        macs = batch * steps * (features + units) * gates * units
+        return {"flops": 2 * macs + 4 * batch * steps * gates * units,
+                "bytes": costs.nbytes(ins) + costs.nbytes(outs)}
+    return cost
+
+
 for _op, _doc in (("simple_rnn", "Elman RNN h = act(x@W + h@U + b), one lax.scan"),
                   ("lstm", "LSTM (Keras gate order i,f,c,o), one lax.scan"),
                   ("gru", "GRU (Keras gate order z,r,h; reset_after), one lax.scan")):
-    defop(_op, infer=_infer(_op), layout="opaque", attrs=_attrs(_op), arity=None, doc=_doc)(_lower(_op))
+    defop(_op, infer=_infer(_op), layout="opaque", attrs=_attrs(_op), arity=None, doc=_doc,
+          cost=_rnn_cost(_op), public=f"kxla.ops.{_op}")(_lower(_op))
 
 
 # -- folding time into batch (TimeDistributed) -----------------------------------------------
@@ -254,7 +303,9 @@ def _fold_infer(types, attrs):
     return [TensorType((None if b is None or n is None else b * n,) + t.shape[2:], t.dtype)]
 
 
-@defop("fold_time", infer=_fold_infer, layout="opaque", doc="(batch, time, ...) -> (batch*time, ...)")
+@defop("fold_time", infer=_fold_infer, layout="opaque", doc="(batch, time, ...) -> (batch*time, ...)",
+       traits={"data_movement"}, cost=costs.bitcast, public="kxla.ops.fold_time",
+       reference=lambda x: np.reshape(x, (-1,) + x.shape[2:]))
 def _fold_time(ctx, x):
     return jnp.reshape(x, (x.shape[0] * x.shape[1],) + x.shape[2:])
 
@@ -270,7 +321,9 @@ def _unfold_infer(types, attrs):
 
 
 @defop("unfold_time", infer=_unfold_infer, layout="opaque", attrs={"steps": Attr("int")},
-       doc="(batch*steps, ...) -> (batch, steps, ...)")
+       doc="(batch*steps, ...) -> (batch, steps, ...)",
+       traits={"data_movement"}, cost=costs.bitcast, public="kxla.ops.unfold_time",
+       reference=lambda x, steps: np.reshape(x, (-1, steps) + x.shape[1:]))
 def _unfold_time(ctx, x, steps):
     return jnp.reshape(x, (x.shape[0] // steps, steps) + x.shape[1:])
 
@@ -310,7 +363,7 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, mask=None, initial_state=
       mask: optional (batch, time) bool; False steps keep the previous state.
       initial_state: optional h0 (batch, units) (or a one-element list).
       recurrent_dropout_mask: optional (batch, units) multiplier for h before the recurrent matmul.
-      activation: a name in ``RNN_ACTIVATIONS``.
+      activation: a name in ``rnn_activation_names()``.
       return_sequences, go_backwards, zero_output_for_mask: Keras's meanings; unroll is ignored.
 
     Returns:
@@ -333,7 +386,7 @@ def lstm(x, kernel, recurrent_kernel, bias=None, mask=None, initial_state=None, 
       mask: optional (batch, time) bool; False steps keep the previous states.
       initial_state: optional ``[h0, c0]``, each (batch, units).
       recurrent_dropout_mask: optional (batch, units) multiplier for h before the recurrent matmul.
-      activation, recurrent_activation: names in ``RNN_ACTIVATIONS``.
+      activation, recurrent_activation: names in ``rnn_activation_names()``.
       return_sequences, go_backwards, zero_output_for_mask: Keras's meanings; unroll is ignored.
 
     Returns:
@@ -357,7 +410,7 @@ def gru(x, kernel, recurrent_kernel, bias=None, mask=None, initial_state=None, r
       mask: optional (batch, time) bool; False steps keep the previous state.
       initial_state: optional h0 (batch, units) (or a one-element list).
       recurrent_dropout_mask: optional (batch, units) multiplier for h in the recurrent matmuls.
-      activation, recurrent_activation: names in ``RNN_ACTIVATIONS``.
+      activation, recurrent_activation: names in ``rnn_activation_names()``.
       reset_after: apply the reset gate after the recurrent matmul (Keras 3 default, cuDNN style).
       return_sequences, go_backwards, zero_output_for_mask: Keras's meanings; unroll is ignored.
 

@@ -12,7 +12,7 @@ Each graph starts from one input, either features ``f32[?,F]`` or an image in
 a random ``data_format``, and applies a few random steps: activations,
 algebraic identities (``x*1``, ``x+0``, ``--x``, no-op casts, reshape and
 transpose chains), constant-only subgraphs, dense layers (matmul, bias_add,
-activation, inference batch_norm), parallel matmuls on one input, conv2d
+activation, inference batch_norm), parallel matmuls on one input, conv
 (+ bias, batch norm, activation), pooling, flatten, transposes, reductions,
 softmax, merges (add/multiply/concatenate of two branches), dropout (rate 0 or 1),
 and state updates. Some values are left unused (for dce). Every graph
@@ -90,7 +90,7 @@ def graphs(draw, max_steps: int = 6, images: bool = True, batch_norm: bool = Tru
     """
     import kxla.ops  # noqa: F401  (registers the ops)
     b = _Builder()
-    has_conv = images and has_op("conv2d")
+    has_conv = images and has_op("conv")
     if has_conv and draw(st.booleans()):
         fmt = draw(st.sampled_from(["channels_last", "channels_first"]))
         c, h, w = 2, 4, 5                                  # few distinct shapes keep lowering caches warm
@@ -228,7 +228,7 @@ def _step(draw, b, kind, v, values, batch_norm):
         ksize = draw(st.sampled_from([1, 3])) if min(spatial) >= 3 else 1
         padding = draw(st.sampled_from(["same", "valid"]))
         units = 3
-        y = b.op("conv2d", v, b.param((ksize, ksize, cin, units), "conv_kernel"), strides=[1, 1],
+        y = b.op("conv", v, b.param((ksize, ksize, cin, units), "conv_kernel"), strides=[1, 1],
                  padding=padding, data_format=fmt, fmt=fmt)
         if draw(st.booleans()):
             y = b.op("bias_add", y, b.param((units,), "conv_bias"), axis=axis, fmt=fmt)
@@ -241,7 +241,7 @@ def _step(draw, b, kind, v, values, batch_norm):
         spatial = [t.shape[1], t.shape[2]] if fmt == "channels_last" else [t.shape[2], t.shape[3]]
         if min(spatial) < 2:
             return None
-        op = draw(st.sampled_from(["max_pool2d", "avg_pool2d"]))
+        op = draw(st.sampled_from(["max_pool", "avg_pool"]))
         return b.op(op, v, pool_size=[2, 2], strides=[2, 2], padding=draw(st.sampled_from(["valid", "same"])),
                     data_format=fmt, fmt=fmt)
     if kind == "flatten":

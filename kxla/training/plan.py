@@ -11,12 +11,9 @@ from dataclasses import dataclass
 
 import jax
 
+from ..ir import get_op
 from . import data as data_mod
 
-# ops that XLA:CPU runs much slower inside a while-loop body (lax.scan) than in a straight-line program
-_SCAN_SLOW_ON_CPU = frozenset(
-    [f"{p}conv{n}d" for p in ("", "fused_", "depthwise_") for n in (1, 2, 3)] +
-    [f"conv{n}d_transpose" for n in (1, 2, 3)] + [f"{k}_pool{n}d" for k in ("max", "avg") for n in (1, 2, 3)])
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,7 @@ def execution_plan(mode: str, k: int, graph, batch_bytes: int, prefetch: int) ->
         return ExecutionPlan("scan", k, "execution='scan'", k * per_group)
     platform = jax.default_backend()
     if platform == "cpu":
-        slow = sorted({n.op for n in graph.nodes} & _SCAN_SLOW_ON_CPU)
+        slow = sorted({n.op for n in graph.nodes if "window" in get_op(n.op).traits})   # slow in loops
         why = (f"XLA:CPU runs {', '.join(slow)} 6-10x slower inside a scan body" if slow else
                "on XLA:CPU a scan iteration costs about what a dispatch costs")
         return ExecutionPlan("loop", k, why, batch_bytes)

@@ -34,8 +34,8 @@ def test_rules_by_family():
     assert flops[5] == 2 * (2 * 4 * 4 * 5) * 9 * 3    # valid conv: 2 * N(out) * window * in
     # same padding: only taps inside the input count (per axis 6*3 - 2 = 16 of 18)
     assert flops[6] == 2 * 2 * (16 * 16) * 3 * 5
-    assert flops[7] == 2 * 2 * 2 * 5 * 4 and flops[8] == flops[7] + 2 * 2 * 2 * 5
-    assert flops[9] == 2 * 8 and flops[10] == 2 * 8 + 2
+    assert flops[7] == 2 * 2 * 2 * 5 * 3 and flops[8] == flops[7] + 2 * 2 * 2 * 5   # window - 1, as XLA
+    assert flops[9] == 2 * 8 - 2 and flops[10] == 2 * 8                            # N(in) - N(out) (+ divide)
     assert flops[11] == flops[0] + 2 * (2 * 4)        # + bias + activation
     assert flops[12] == 2 * (2 * 4 * 4) * 9 * 6       # depthwise: 2 * N(out) * window
     report = graph_flops(g, batch_size=2)

@@ -42,7 +42,7 @@ def test_weights_graph_and_config(keras):
     out, _, graph = run_traced(layer, rand(1, 4, 4, 2))
     assert [w.name for w in layer.weights] == ["kernel", "bias"]
     assert [w.shape for w in layer.weights] == [(3, 3, 5, 2), (5,)]          # (k, k, filters, in)
-    assert [n.op for n in graph.nodes] == ["conv2d_transpose", "bias_add"]
+    assert [n.op for n in graph.nodes] == ["conv_transpose", "bias_add"]
     assert out.shape == (1, 10, 10, 5)
     config = layer.get_config()
     ref = keras.layers.Conv2DTranspose(5, 3, strides=2, output_padding=1, name="up").get_config()

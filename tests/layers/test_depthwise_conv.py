@@ -43,7 +43,7 @@ def test_weights_graph_and_config(keras):
     assert [w.name for w in layer.weights] == ["kernel", "bias"]      # Keras 3 names it "kernel"
     assert [w.shape for w in layer.weights] == [(3, 3, 4, 2), (8,)]
     assert layer.depthwise_kernel is layer.kernel
-    assert [n.op for n in graph.nodes] == ["depthwise_conv2d", "bias_add"]
+    assert [n.op for n in graph.nodes] == ["depthwise_conv", "bias_add"]
     assert graph.nodes[1].attrs["axis"] == 1 and out.shape == (1, 8, 4, 4)
     config = layer.get_config()
     ref = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, data_format="channels_first", name="dw").get_config()

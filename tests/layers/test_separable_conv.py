@@ -41,7 +41,7 @@ def test_weights_graph_and_config(keras):
     out, _, graph = run_traced(layer, rand(1, 5, 5, 4))
     assert [w.name for w in layer.weights] == ["depthwise_kernel", "pointwise_kernel", "bias"]
     assert [w.shape for w in layer.weights] == [(3, 3, 4, 2), (1, 1, 8, 6), (6,)]
-    assert [n.op for n in graph.nodes] == ["depthwise_conv2d", "conv2d", "bias_add"]
+    assert [n.op for n in graph.nodes] == ["depthwise_conv", "conv", "bias_add"]
     assert out.shape == (1, 3, 3, 6)
     config = layer.get_config()
     ref = keras.layers.SeparableConv2D(6, 3, depth_multiplier=2, name="sep").get_config()

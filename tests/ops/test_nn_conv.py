@@ -130,18 +130,18 @@ def test_conv_op_names_and_attrs():
         y = ops.conv(b.input(TensorType((None, 5, 5, 2)), "x"), k, strides=2, padding="SAME",
                      data_format="channels_last")
     node = b.graph.nodes[-1]
-    assert node.op == "conv2d"
+    assert node.op == "conv"
     assert node.attrs == {"strides": [2, 2], "padding": "same", "data_format": "channels_last",
-                          "dilation_rate": [1, 1], "groups": 1}
+                          "dilation_rate": [1, 1], "groups": 1, "activation": "linear"}
     assert y.shape == (None, 3, 3, 4)
-    assert get_op("conv2d").layout == "sensitive"
+    assert get_op("conv").layout == "sensitive" and get_op("conv2d") is get_op("conv")   # old name
     assert ops.conv(x, k).shape == (1, 3, 3, 4)
     assert ops.conv(x, k, strides=np.int64(2)).shape == (1, 2, 2, 4)
 
 
 def test_conv_unknown_spatial_dims_stay_unknown():
-    t = get_op("conv2d").infer_types([TensorType((None, None, 7, 3)), TensorType((3, 3, 3, 8))],
-                                     get_op("conv2d").normalize_attrs({"strides": [1, 2]}))
+    t = get_op("conv").infer_types([TensorType((None, None, 7, 3)), TensorType((3, 3, 3, 8))],
+                                   get_op("conv").normalize_attrs({"strides": [1, 2]}))
     assert t[0].shape == (None, None, 3, 8)
 
 
@@ -263,10 +263,11 @@ def test_pool_strides_default_to_pool_size_and_op_names():
     from kxla.ops import Builder
     with Builder("t") as b:
         ops.average_pool(b.input(TensorType((None, 2, 8, 8)), "x"), (2, 2), data_format="channels_first")
-    assert b.graph.nodes[-1].op == "avg_pool2d"
+    assert b.graph.nodes[-1].op == "avg_pool"
     assert b.graph.nodes[-1].attrs["strides"] == [2, 2]
-    for n in (1, 2, 3):
-        assert get_op(f"max_pool{n}d").layout == get_op(f"avg_pool{n}d").layout == "sensitive"
+    assert get_op("max_pool").layout == get_op("avg_pool").layout == "sensitive"
+    for n in (1, 2, 3):                                   # the old rank-suffixed names are aliases
+        assert get_op(f"max_pool{n}d") is get_op("max_pool") and get_op(f"avg_pool{n}d") is get_op("avg_pool")
 
 
 def test_max_pool_integer_input():

@@ -66,7 +66,7 @@ def test_flatten_keeps_keras_element_order_for_a_channels_last_model_run_channel
     out, stats = run_pass("convert-layout{to=channels_first}", src)
     check_ir(out, """
         CHECK: transpose(%x) {perm=[0,3,1,2]}
-        CHECK-NEXT: conv2d
+        CHECK-NEXT: conv(
         CHECK-SAME: data_format="channels_first"
         CHECK-NEXT: flatten(%1) {data_format="channels_first"}""")
     assert stats["transposes_remaining"] == 1

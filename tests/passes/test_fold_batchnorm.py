@@ -52,7 +52,7 @@ def test_channels_first_conv_without_bias_gets_a_bias_add():
         CHECK: multiply(%k, %3) : f32[1,1,2,3]
         CHECK-NEXT: multiply(%mean, %3)
         CHECK-NEXT: subtract(%beta, %5)
-        CHECK-NEXT: conv2d(%x, %4)
+        CHECK-NEXT: conv(%x, %4)
         CHECK-SAME: data_format="channels_first"
         CHECK-NEXT: bias_add(%7, %6) {axis=1}
         CHECK-NOT: batch_norm

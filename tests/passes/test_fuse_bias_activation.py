@@ -43,8 +43,8 @@ graph @g(%x: f32[?,2,5,4]) params(%k: f32[3,3,2,3], %b: f32[3], %k2: f32[1,1,3,2
 def test_conv_bias_activation_fuse_keeping_conv_attributes():
     out, stats = run_pass("fuse-bias-activation", CONV)
     check_ir(out, """
-        CHECK: fused_conv2d(%x, %k, %b) {strides=[1,1], padding="same", data_format="channels_first", dilation_rate=[1,1], groups=1, activation="relu"}
-        CHECK-NEXT: fused_conv2d(%0, %k2, %b2)
+        CHECK: conv(%x, %k, %b) {strides=[1,1], padding="same", data_format="channels_first", dilation_rate=[1,1], groups=1, activation="relu"}
+        CHECK-NEXT: conv(%0, %k2, %b2)
         CHECK-SAME: activation="linear"
         CHECK-NEXT: return""")
     assert stats["fused"] == 2
@@ -88,3 +88,22 @@ def test_does_not_fire(name):
     out, stats = run_pass("fuse-bias-activation", src)
     assert not stats.changed
     assert_ir_equal(out, src)
+
+
+def test_fused_node_keeps_every_source_layer_in_ir_and_stablehlo_locations():
+    import jax
+
+    import kxla
+    from kxla import layers
+    model = kxla.Sequential([layers.Input((6, 6, 3)), layers.Conv2D(4, 3, name="conv2d"),
+                             layers.Activation("relu", name="activation")])
+    traced, fn, graph = model._lowered(False)
+    (node,) = graph.nodes
+    assert node.op == "conv" and node.layers == ["conv2d", "activation"]
+    assert str(graph).splitlines()[1].endswith("// conv2d, activation")
+    assert kxla.ir.parse(str(graph)).nodes[0].layer == "conv2d, activation"    # round-trips
+    params = {v.ir_name: jax.ShapeDtypeStruct(v.shape, v.dtype) for v in traced.variables if v.kind == "param"}
+    x = jax.ShapeDtypeStruct((2, 6, 6, 3), "float32")
+    text = jax.jit(lambda p, x: fn(p, {}, [x])[0]).lower(params, x).as_text(debug_info=True)
+    locs = [line for line in text.splitlines() if "conv_general_dilated" in line and "loc(" in line]
+    assert locs and all("/conv2d+activation/" in line for line in locs)

@@ -88,7 +88,7 @@ def test_execution_plan_rule(monkeypatch):
                             layers.Dense(3, activation="softmax")])
     conv.compile("sgd", "sparse_categorical_crossentropy", steps_per_execution=4)
     plan = conv._execution_plan(4, conv._lowered(True)[2], 100, 0)
-    assert plan.mode == "loop" and "conv2d" in plan.reason
+    assert plan.mode == "loop" and "conv" in plan.reason
     # on an accelerator: scan, with k lowered to fit the stacked-batch memory budget
     monkeypatch.setattr(plan_mod.jax, "default_backend", lambda: "gpu")
     monkeypatch.setattr(plan_mod, "_stacked_budget", lambda: 4 * 100 * 2)   # 4 groups of 100 B, 2 in flight

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import activations, constraints, initializers, ops, regularizers
-from ...ops.rnn import RNN_ACTIVATIONS
+from ...ops.rnn import rnn_activation_names
 from ...ops.tracing import Variable
 from ..layer import InputSpec, Layer
 
@@ -39,9 +39,9 @@ def check_stateful_batch(layer, sequences) -> None:
 
 def _activation_name(value, what: str, layer: str) -> str:
     name = activations.serialize(activations.get(value))
-    if name not in RNN_ACTIVATIONS:
+    if name not in rnn_activation_names():
         raise ValueError(f"{layer}: {what}={value!r} is not supported by kxla's recurrent ops; use one of "
-                         f"{sorted(RNN_ACTIVATIONS)}")
+                         f"{rnn_activation_names()}")
     return name
 
 

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 
 from ... import ops
-from ...ops.rnn import RNN_ACTIVATIONS
+from ...ops.rnn import rnn_activation_names
 from ...ops.tracing import KerasTensor, Variable
 from ... import activations
 from ..layer import InputSpec, Layer
@@ -121,7 +121,7 @@ def _fusable(cell) -> bool:
     names = [activations.serialize(cell.activation)]
     if not isinstance(cell, SimpleRNNCell):
         names.append(activations.serialize(cell.recurrent_activation))
-    return all(n in RNN_ACTIVATIONS for n in names)
+    return all(n in rnn_activation_names() for n in names)
 
 
 def _cells_of(cell):
