@@ -178,3 +178,74 @@ def _need_segments(name, ins, attrs):
         raise ValueError(f"ops.{name}: Argument `num_segments` must be set when using the JAX backend. "
                          "Received: num_segments=None")
     return ins, attrs
+
+
+# -- scatter and slice updates (Keras's JAX formulas; indices are tensors, start indices static) ------
+def _scatter(indices, values, shape, xp=jnp):
+    key = tuple(xp.moveaxis(indices, -1, 0))
+    if xp is jnp:
+        return jnp.zeros(shape, values.dtype).at[key].add(values)
+    out = np.zeros(shape, values.dtype)
+    np.add.at(out, key, values)
+    return out
+
+
+scatter = op("scatter", "indices, values, shape", _scatter, lambda i, v, shape: _scatter(i, v, shape, np),
+             shape=lambda types, attrs: [tuple(attrs["shape"])], dtype=lambda d, a: d[1], ns="core",
+             tensors=("indices", "values"))
+_REDUCE = {None: ("set", None), "add": ("add", np.add), "max": ("max", np.maximum), "min": ("min", np.minimum),
+           "mul": ("multiply", np.multiply)}
+
+
+def _scatter_update(inputs, indices, updates, reduction):
+    if reduction not in _REDUCE:
+        raise ValueError(f"Unsupported reduction: {reduction}")
+    inputs = jnp.asarray(inputs)
+    return getattr(inputs.at[tuple(jnp.transpose(indices))], _REDUCE[reduction][0])(updates)
+
+
+def _scatter_update_np(inputs, indices, updates, reduction):
+    out, key = np.array(inputs), tuple(np.transpose(indices))
+    if reduction is None:
+        out[key] = updates
+    else:
+        _REDUCE[reduction][1].at(out, key, updates)
+    return out
+
+
+scatter_update = op("scatter_update", "inputs, indices, updates, reduction=None", _scatter_update,
+                    _scatter_update_np, shape=F.unary, dtype=F.keep, ns="core", tensors=("inputs", "indices", "updates"))
+
+
+def _slice_update_np(inputs, updates, start_indices):
+    out = np.array(inputs)
+    out[tuple(slice(s, s + n) for s, n in zip(start_indices, updates.shape))] = updates
+    return out
+
+
+_slice_update = op("slice_update", "inputs, updates, start_indices",
+                   lambda x, u, start_indices: jax.lax.dynamic_update_slice(x, u.astype(x.dtype), start_indices),
+                   _slice_update_np, shape=F.unary, dtype=F.keep, ns=None, tensors=("inputs", "updates"))
+
+
+def slice_update(inputs, start_indices, updates):
+    """``inputs`` with ``updates`` written at ``start_indices`` (static ints; clamped as ``jax.lax``)."""
+    if isinstance(start_indices, (KerasTensor, Variable)):
+        raise ValueError("ops.slice_update: start_indices must be static ints in a kxla graph")
+    return _slice_update(inputs, updates, start_indices=[int(s) for s in np.asarray(start_indices).ravel()])
+
+
+alias("slice_update", slice_update, ns="core")
+
+
+def _cdist(x, y, xp=jnp):
+    if x.ndim < 2 or y.ndim < 2:
+        raise ValueError("`cdist` inputs must have rank >= 2")
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError("Last dimension of inputs to `cdist` must match")
+    diff = xp.expand_dims(x, -2) - xp.expand_dims(y, -3)
+    return xp.sqrt(xp.sum(diff * diff, axis=-1))
+
+
+cdist = op("cdist", "x, y", _cdist, lambda x, y: _cdist(x, y, np), shape="ref", dtype=F.promote_float, ns="core",
+           cast_in="result")

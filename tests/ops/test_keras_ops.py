@@ -42,7 +42,7 @@ NO_GRAD = {"floor", "ceil", "trunc", "round", "sign", "fmod", "mod", "floor_divi
            "quantile", "percentile", "nanquantile", "nanpercentile", "hard_shrink", "soft_shrink", "threshold",
            "matrix_rank", "lu_factor", "qr", "svd", "eigh", "hard_tanh", "relu6", "hard_sigmoid", "sparse_sigmoid",
            "sparse_plus", "hard_silu", "sparsemax", "segment_max", "segment_min", "top_k", "saturate_cast",
-           "rgb_to_hsv"}
+           "rgb_to_hsv", "scatter_update", "slice_update", "scatter"}
 
 CASES = {
     "round": [((F23 * 10,), {}), ((F23 * 10,), {"decimals": 1})],
@@ -148,6 +148,11 @@ CASES = {
     "segment_max": [((F234, np.array([1, 1], "int32")), {"num_segments": 3})],
     "segment_min": [((F234, np.array([0, 2], "int32")), {"num_segments": 3})],
     "segment_prod": [((F234, np.array([0, 0], "int32")), {"num_segments": 2})],
+    "scatter": [((np.array([[0, 1], [1, 2], [0, 1]], "int32"), U(3), (2, 3)), {})],
+    "scatter_update": [((F23, np.array([[0, 1], [1, 2]], "int32"), U(2)), {}),
+                       ((F23, np.array([[0, 1], [1, 2]], "int32"), U(2)), {"reduction": "add"})],
+    "slice_update": [((F234, (0, 1, 2), U(2, 2, 2)), {})],
+    "cdist": [((U(2, 3), U(4, 3)), {})],
     # image
     "rgb_to_grayscale": [((IMG,), {}), ((np.moveaxis(IMG, -1, 1),), {"data_format": "channels_first"})],
     "rgb_to_hsv": [((IMG,), {})], "hsv_to_rgb": [((IMG,), {})],
@@ -160,7 +165,8 @@ STATIC = {"broadcast_to": (1,), "swapaxes": (1, 2), "moveaxis": (1, 2), "roll": 
           "vsplit": (1,), "dsplit": (1,), "array_split": (1,), "argpartition": (1,), "quantile": (1,),
           "nanquantile": (1,), "percentile": (1,), "nanpercentile": (1,), "full_like": (1,), "threshold": (1, 2),
           "psnr": (2,), "depth_to_space": (1,), "space_to_depth": (1,),
-          "saturate_cast": (1,), "top_k": (1,), "in_top_k": (2,), "unravel_index": (1,)}
+          "saturate_cast": (1,), "top_k": (1,), "in_top_k": (2,), "unravel_index": (1,),
+          "scatter": (2,), "slice_update": (1,)}
 CREATION = {"zeros", "ones", "empty", "full", "eye", "identity", "tri", "arange", "linspace", "logspace",
             "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser"}
 
