@@ -1,279 +1,176 @@
-"""Keras guide "Writing your own callbacks" (keras-io guides/writing_your_own_callbacks.py, Keras 3).
+"""The Keras guide "Writing your own callbacks", section by section.
 
-The guide's code runs with ``keras`` bound to kxla, on synthetic MNIST-shaped data in place of the
-download; the printout of its ``CustomCallback`` (which hook, which batch, which logs keys) must be
-the one Keras 3 prints for the same code.
+Our own code following the guide's steps with the same API calls (a ``keras.callbacks.Callback``
+subclass overriding every global / batch-level / epoch-level hook, run through ``fit`` with
+``validation_split``, ``evaluate`` and ``predict``; then per-batch loss reporting, early stopping at
+the minimum loss with best-weight restore, and an epoch-wise learning-rate schedule), on small random
+data. The hook sequence (which hook, which index, which log keys) must be the one Keras 3 produces.
 """
-import contextlib
-import io
-
 import numpy as np
 
 import kxla
 
-from .guide_runner import run_guide
 
-SETUP = '''
-def get_model():
-    model = keras.Sequential()
-    model.add(keras.layers.Dense(1))
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=0.1),
-        loss="mean_squared_error",
-        metrics=["mean_absolute_error"],
-    )
+def _data():
+    rng = np.random.default_rng(3)
+    x = rng.random((60, 16)).astype("float32")
+    y = (x @ rng.random((16, 1)) + 0.1 * rng.random((60, 1))).astype("float32")
+    return x, y
+
+
+def _regressor(lib, learning_rate=0.05):
+    model = lib.Sequential([lib.layers.Dense(1)])
+    model.compile(optimizer=lib.optimizers.RMSprop(learning_rate=learning_rate), loss="mean_squared_error",
+                  metrics=["mean_absolute_error"])
     return model
-'''
-
-CUSTOM = '''
-class CustomCallback(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        keys = list(logs.keys())
-        print("Starting training; got log keys: {}".format(keys))
-
-    def on_train_end(self, logs=None):
-        keys = list(logs.keys())
-        print("Stop training; got log keys: {}".format(keys))
-
-    def on_epoch_begin(self, epoch, logs=None):
-        keys = list(logs.keys())
-        print("Start epoch {} of training; got log keys: {}".format(epoch, keys))
-
-    def on_epoch_end(self, epoch, logs=None):
-        keys = list(logs.keys())
-        print("End epoch {} of training; got log keys: {}".format(epoch, keys))
-
-    def on_test_begin(self, logs=None):
-        keys = list(logs.keys())
-        print("Start testing; got log keys: {}".format(keys))
-
-    def on_test_end(self, logs=None):
-        keys = list(logs.keys())
-        print("Stop testing; got log keys: {}".format(keys))
-
-    def on_predict_begin(self, logs=None):
-        keys = list(logs.keys())
-        print("Start predicting; got log keys: {}".format(keys))
-
-    def on_predict_end(self, logs=None):
-        keys = list(logs.keys())
-        print("Stop predicting; got log keys: {}".format(keys))
-
-    def on_train_batch_begin(self, batch, logs=None):
-        keys = list(logs.keys())
-        print("...Training: start of batch {}; got log keys: {}".format(batch, keys))
-
-    def on_train_batch_end(self, batch, logs=None):
-        keys = list(logs.keys())
-        print("...Training: end of batch {}; got log keys: {}".format(batch, keys))
-
-    def on_test_batch_begin(self, batch, logs=None):
-        keys = list(logs.keys())
-        print("...Evaluating: start of batch {}; got log keys: {}".format(batch, keys))
-
-    def on_test_batch_end(self, batch, logs=None):
-        keys = list(logs.keys())
-        print("...Evaluating: end of batch {}; got log keys: {}".format(batch, keys))
-
-    def on_predict_batch_begin(self, batch, logs=None):
-        keys = list(logs.keys())
-        print("...Predicting: start of batch {}; got log keys: {}".format(batch, keys))
-
-    def on_predict_batch_end(self, batch, logs=None):
-        keys = list(logs.keys())
-        print("...Predicting: end of batch {}; got log keys: {}".format(batch, keys))
 
 
-model = get_model()
-model.fit(
-    x_train,
-    y_train,
-    batch_size=128,
-    epochs=1,
-    verbose=0,
-    validation_split=0.5,
-    callbacks=[CustomCallback()],
-)
-
-res = model.evaluate(
-    x_test, y_test, batch_size=128, verbose=0, callbacks=[CustomCallback()]
-)
-
-res = model.predict(x_test, batch_size=128, callbacks=[CustomCallback()], verbose=0)
-'''
-
-APPLICATIONS = '''
-class LossAndErrorPrintingCallback(keras.callbacks.Callback):
-    def on_train_batch_end(self, batch, logs=None):
-        print(
-            "Up to batch {}, the average loss is {:7.2f}.".format(batch, logs["loss"])
-        )
-
-    def on_test_batch_end(self, batch, logs=None):
-        print(
-            "Up to batch {}, the average loss is {:7.2f}.".format(batch, logs["loss"])
-        )
-
-    def on_epoch_end(self, epoch, logs=None):
-        print(
-            "The average loss for epoch {} is {:7.2f} "
-            "and mean absolute error is {:7.2f}.".format(
-                epoch, logs["loss"], logs["mean_absolute_error"]
-            )
-        )
+_HOOKS = [f"on_{when}_{edge}" for when in ("train", "test", "predict") for edge in ("begin", "end")]
+_BATCH_HOOKS = [f"on_{when}_batch_{edge}" for when in ("train", "test", "predict") for edge in ("begin", "end")]
 
 
-model = get_model()
-model.fit(
-    x_train,
-    y_train,
-    batch_size=128,
-    epochs=2,
-    verbose=0,
-    callbacks=[LossAndErrorPrintingCallback()],
-)
+def _hook_recorder(lib):
+    """A Callback subclass that overrides every hook the guide lists and records (hook, index, log keys)."""
+    class HookLog(lib.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.events = []
 
-res = model.evaluate(
-    x_test,
-    y_test,
-    batch_size=128,
-    verbose=0,
-    callbacks=[LossAndErrorPrintingCallback()],
-)
+        def on_epoch_begin(self, epoch, logs=None):
+            self.events.append(("on_epoch_begin", epoch, sorted(logs)))
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.events.append(("on_epoch_end", epoch, sorted(logs)))
+
+    def global_hook(name):
+        def hook(self, logs=None):
+            self.events.append((name, None, sorted(logs)))
+        return hook
+
+    def batch_hook(name):
+        def hook(self, batch, logs=None):
+            self.events.append((name, batch, sorted(logs)))
+        return hook
+
+    for name in _HOOKS:
+        setattr(HookLog, name, global_hook(name))
+    for name in _BATCH_HOOKS:
+        setattr(HookLog, name, batch_hook(name))
+    return HookLog
 
 
-class EarlyStoppingAtMinLoss(keras.callbacks.Callback):
-    """Stop training when the loss is at its min, i.e. the loss stops decreasing.
+def _hook_sequence(lib):
+    x, y = _data()
+    recorder = _hook_recorder(lib)
+    model = _regressor(lib)
+    runs = [recorder(), recorder(), recorder()]
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, validation_split=0.5, callbacks=[runs[0]])
+    model.evaluate(x, y, batch_size=16, verbose=0, callbacks=[runs[1]])
+    model.predict(x, batch_size=16, verbose=0, callbacks=[runs[2]])
+    return [run.events for run in runs]
 
-    Arguments:
-        patience: Number of epochs to wait after min has been hit. After this
-        number of no improvement, training stops.
-    """
+
+def test_every_hook_fires_in_keras_order_with_keras_log_keys(keras):
+    ours, theirs = _hook_sequence(kxla), _hook_sequence(keras)
+    assert ours == theirs
+    fit_events = ours[0]
+    assert fit_events[0][0] == "on_train_begin" and fit_events[-1][0] == "on_train_end"
+    assert ("on_epoch_end", 1, ["loss", "mean_absolute_error", "val_loss", "val_mean_absolute_error"]) in fit_events
+    assert [e[1] for e in ours[2] if e[0] == "on_predict_batch_end"] == [0, 1, 2, 3]
+
+
+def _loss_reporter(lib, lines):
+    class LossReport(lib.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            lines.append(("train", batch, logs["loss"]))
+
+        def on_test_batch_end(self, batch, logs=None):
+            lines.append(("test", batch, logs["loss"]))
+
+        def on_epoch_end(self, epoch, logs=None):
+            lines.append(("epoch", epoch, logs["loss"], logs["mean_absolute_error"]))
+    return LossReport()
+
+
+def test_batch_and_epoch_loss_reporting():
+    x, y = _data()
+    lines = []
+    model = _regressor(kxla)
+    history = model.fit(x, y, batch_size=20, epochs=2, shuffle=False, verbose=0,
+                        callbacks=[_loss_reporter(kxla, lines)])
+    result = model.evaluate(x, y, batch_size=20, verbose=0, callbacks=[_loss_reporter(kxla, lines)])
+    assert [line[:2] for line in lines] == [("train", 0), ("train", 1), ("train", 2), ("epoch", 0),
+                                            ("train", 0), ("train", 1), ("train", 2), ("epoch", 1),
+                                            ("test", 0), ("test", 1), ("test", 2)]
+    # the batch logs carry running means: the last batch of an epoch reports the epoch's value
+    np.testing.assert_allclose([lines[2][2], lines[6][2]], history.history["loss"], rtol=1e-6)
+    np.testing.assert_allclose([lines[3][3], lines[7][3]], history.history["mean_absolute_error"], rtol=1e-6)
+    np.testing.assert_allclose(lines[-1][2], result[0], rtol=1e-6)
+
+
+class StopAtLossMinimum(kxla.callbacks.Callback):
+    """Stops once the training loss has not improved for ``patience`` epochs and puts back the best weights."""
 
     def __init__(self, patience=0):
         super().__init__()
         self.patience = patience
-        # best_weights to store the weights at which the minimum loss occurs.
         self.best_weights = None
 
     def on_train_begin(self, logs=None):
-        # The number of epoch it has waited when loss is no longer minimum.
-        self.wait = 0
-        # The epoch the training stops at.
-        self.stopped_epoch = 0
-        # Initialize the best as infinity.
-        self.best = np.inf
+        self.wait, self.stopped_epoch, self.best = 0, 0, np.inf
+        self.losses = []
 
     def on_epoch_end(self, epoch, logs=None):
-        current = logs.get("loss")
-        if np.less(current, self.best):
-            self.best = current
-            self.wait = 0
-            # Record the best weights if current results is better (less).
+        loss = logs.get("loss")
+        self.losses.append(loss)
+        if np.less(loss, self.best):
+            self.best, self.wait = loss, 0
             self.best_weights = self.model.get_weights()
-        else:
-            self.wait += 1
-            if self.wait >= self.patience:
-                self.stopped_epoch = epoch
-                self.model.stop_training = True
-                print("Restoring model weights from the end of the best epoch.")
-                self.model.set_weights(self.best_weights)
-
-    def on_train_end(self, logs=None):
-        if self.stopped_epoch > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            self.model.set_weights(self.best_weights)
 
 
-model = get_model()
-model.fit(
-    x_train,
-    y_train,
-    batch_size=64,
-    epochs=30,
-    verbose=0,
-    callbacks=[LossAndErrorPrintingCallback(), EarlyStoppingAtMinLoss()],
-)
+def test_early_stopping_at_the_loss_minimum_restores_best_weights():
+    x, y = _data()
+    model = _regressor(kxla, learning_rate=1.0)          # a large step: the loss soon stops decreasing
+    stopper = StopAtLossMinimum()
+    history = model.fit(x, y, batch_size=60, epochs=30, shuffle=False, verbose=0, callbacks=[stopper])
+    assert 0 < stopper.stopped_epoch < 29
+    assert len(history.history["loss"]) == stopper.stopped_epoch + 1          # training really stopped
+    assert stopper.losses[-1] >= stopper.best == min(stopper.losses)
+    for got, best in zip(model.get_weights(), stopper.best_weights):
+        np.testing.assert_array_equal(got, best)
 
 
-class CustomLearningRateScheduler(keras.callbacks.Callback):
-    """Learning rate scheduler which sets the learning rate according to schedule.
-
-    Arguments:
-        schedule: a function that takes an epoch index
-            (integer, indexed from 0) and current learning rate
-            as inputs and returns a new learning rate as output (float).
-    """
+class EpochLearningRate(kxla.callbacks.Callback):
+    """Sets the optimizer's learning rate at the start of each epoch from ``schedule(epoch, lr)``."""
 
     def __init__(self, schedule):
         super().__init__()
         self.schedule = schedule
+        self.seen = []
 
     def on_epoch_begin(self, epoch, logs=None):
         if not hasattr(self.model.optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
-        # Get the current learning rate from model's optimizer.
-        lr = self.model.optimizer.learning_rate
-        # Call schedule function to get the scheduled learning rate.
-        scheduled_lr = self.schedule(epoch, lr)
-        # Set the value back to the optimizer before this epoch starts
-        self.model.optimizer.learning_rate = scheduled_lr
-        print(f"\\nEpoch {epoch}: Learning rate is {float(np.array(scheduled_lr))}.")
+        new_rate = self.schedule(epoch, self.model.optimizer.learning_rate)
+        self.model.optimizer.learning_rate = new_rate
+        self.seen.append(float(np.asarray(self.model.optimizer.learning_rate)))
 
 
-LR_SCHEDULE = [
-    # (epoch to start, learning rate) tuples
-    (3, 0.05),
-    (6, 0.01),
-    (9, 0.005),
-    (12, 0.001),
-]
+def test_epoch_learning_rate_schedule():
+    steps = {2: 0.02, 4: 0.004}                           # epoch -> learning rate from that epoch on
 
+    def schedule(epoch, rate):
+        return steps.get(epoch, rate)
 
-def lr_schedule(epoch, lr):
-    """Helper function to retrieve the scheduled learning rate based on epoch."""
-    if epoch < LR_SCHEDULE[0][0] or epoch > LR_SCHEDULE[-1][0]:
-        return lr
-    for i in range(len(LR_SCHEDULE)):
-        if epoch == LR_SCHEDULE[i][0]:
-            return LR_SCHEDULE[i][1]
-    return lr
-
-
-model = get_model()
-model.fit(
-    x_train,
-    y_train,
-    batch_size=64,
-    epochs=15,
-    verbose=0,
-    callbacks=[
-        LossAndErrorPrintingCallback(),
-        CustomLearningRateScheduler(lr_schedule),
-    ],
-)
-'''
-
-
-def _data():
-    """MNIST-shaped synthetic data in place of ``keras.datasets.mnist.load_data()`` (300 / 200 samples)."""
-    rng = np.random.default_rng(0)
-    x_train = rng.random((300, 784)).astype("float32")
-    x_test = rng.random((200, 784)).astype("float32")
-    return dict(x_train=x_train, y_train=rng.integers(0, 10, 300), x_test=x_test, y_test=rng.integers(0, 10, 200))
-
-
-def _printout(lib, source):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        run_guide(SETUP + source, lib, **_data())
-    return out.getvalue()
-
-
-def test_custom_callback_printout_matches_keras(keras):
-    assert _printout(kxla, CUSTOM) == _printout(keras, CUSTOM)
-
-
-def test_callback_applications_run():
-    text = _printout(kxla, APPLICATIONS)
-    assert "The average loss for epoch 1 is" in text
-    assert "Epoch 3: Learning rate is 0.05." in text and "Epoch 12: Learning rate is 0.001." in text
+    x, y = _data()
+    model = _regressor(kxla)
+    scheduler = EpochLearningRate(schedule)
+    model.fit(x, y, batch_size=30, epochs=6, verbose=0, callbacks=[scheduler])
+    np.testing.assert_allclose(scheduler.seen, [0.05, 0.05, 0.02, 0.02, 0.004, 0.004], rtol=1e-6)
+    assert float(np.asarray(model.optimizer.learning_rate)) == np.float32(0.004)
