@@ -53,6 +53,38 @@ class Sequential(Model):
     def layers(self):
         return [l for l in self._layers if not isinstance(l, InputLayer)]
 
+    @property
+    def inputs(self):
+        """``[Input tensor]`` once the input shape is known (None before), as Keras's built Sequential."""
+        graph = self._symbolic_graph()
+        return None if graph is None else [graph[0]]
+
+    @property
+    def outputs(self):
+        """``[output tensor]`` of the stack called on its input; None while the input shape is unknown."""
+        graph = self._symbolic_graph()
+        return None if graph is None else [graph[1]]
+
+    def _symbolic_graph(self):
+        """The stack called once on a symbolic input, as Keras's Sequential builds itself: from then on
+        every layer's ``input`` / ``output`` exist (feature extraction), as in Keras."""
+        if self._input_types is None or not self.layers:
+            return None
+        found = self.__dict__.get("_symbolic")
+        key = tuple(id(l) for l in self._layers)
+        if found is None or found[2] != key:
+            first = self._layers[0]
+            if isinstance(first, InputLayer):
+                x = first.output
+            else:
+                t = self._input_types[0]
+                x = InputLayer(batch_shape=t.shape, dtype=t.dtype, name=self._input_names[0]).output
+            y = x
+            for layer in self.layers:
+                y = layer(y)
+            found = self.__dict__["_symbolic"] = (x, y, key)
+        return found[:2]
+
     def call(self, inputs, training=False):
         x = inputs
         for layer in self.layers:

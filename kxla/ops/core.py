@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..ir import OpDef, TensorType, canonical_dtype, get_op, register_op
+from ..ir import is_floating, OpDef, TensorType, canonical_dtype, get_op, register_op
 from .tracing import Builder, CallRecord, KerasTensor, Variable, current_builder
 
 
@@ -119,6 +119,11 @@ def apply(name: str, *inputs, **attrs):
     attrs = opdef.normalize_attrs(attrs)
     builder = current_builder()
     like = _first_type(inputs)
+    if like is not None and "elementwise" in opdef.traits and _float_meets_integer(inputs, like):
+        # Keras's weak typing: a Python float promotes an integer or bool tensor to float32.
+        inputs = tuple(x if isinstance(x, (bool, int, float)) else apply("cast", x, dtype="float32")
+                       for x in inputs)
+        like = TensorType(like.shape, "float32")
     if builder is not None and any(isinstance(x, (KerasTensor, Variable)) for x in inputs) or \
             (builder is not None and not inputs):
         values = [builder.value_of(x, like) for x in inputs]
@@ -143,6 +148,11 @@ def apply(name: str, *inputs, **attrs):
     except (TypeError, ValueError) as e:
         raise _op_error(opdef, None, e) from None
     return opdef.lower(_eager_context(opdef), *arrays, **attrs)
+
+
+def _float_meets_integer(inputs, like: TensorType) -> bool:
+    return not is_floating(like.dtype) and any(isinstance(x, float) for x in inputs) and \
+        all(isinstance(x, (bool, int, float)) or not is_floating(_type_of(x, None).dtype) for x in inputs)
 
 
 def _to_array(x, like: TensorType | None):

@@ -119,3 +119,18 @@ def test_to_ir_is_the_documented_text():
         "  return %2\n"
         "}")
     model.to_ir().verify()
+
+
+def test_built_sequential_has_inputs_outputs_and_layer_outputs_as_keras():
+    keras = pytest.importorskip("keras")
+    for lib in (kxla, keras):
+        model = lib.Sequential([lib.Input((6,)), lib.layers.Dense(4, name="a"), lib.layers.Dense(2, name="b")])
+        assert len(model.inputs) == 1 and tuple(model.inputs[0].shape) == (None, 6)
+        assert tuple(model.outputs[0].shape) == (None, 2)
+        assert tuple(model.get_layer("a").output.shape) == (None, 4)
+        extractor = lib.Model(model.inputs, [layer.output for layer in model.layers])
+        x = np.random.default_rng(0).normal(size=(3, 6)).astype("float32")
+        first, last = extractor.predict(x, verbose=0)
+        assert first.shape == (3, 4)
+        np.testing.assert_allclose(last, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    assert kxla.Sequential([kxla.layers.Dense(2)]).inputs is None      # input shape unknown: not built
