@@ -4,10 +4,11 @@ Every model kind (Sequential, functional, subclassed, recurrent) is traced to
 IR per training mode; calling the model on arrays runs that graph through one
 cached ``jax.jit`` per mode (``jit`` itself caches per input shape), never op
 by op, never re-traced per call. Weights go to the device once and are reused
-until a ``Variable`` changes (``Variable.version``). ``training=True`` writes
-the updated non-trainable state back (BatchNorm moving statistics, as Keras's
-eager call does) and draws fresh random keys (dropout) from kxla's seed; the
-call's ``add_loss`` terms and regularization penalties become ``model.losses``.
+until a ``Variable`` changes (``Variable.version``). A graph that updates
+state writes it back (BatchNorm moving statistics with ``training=True``,
+stateful RNN states always, as Keras's eager call does); ``training=True``
+draws fresh random keys (dropout) from kxla's seed; the call's ``add_loss``
+terms and regularization penalties become ``model.losses``.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class CallCache:
         self.n_out, self.n_losses, self.single = traced.n_outputs, traced.n_losses, len(traced.graph.inputs) == 1
         self.random = training and any(_is_random(n.op) for n in traced.graph.nodes)
         self.training = training
+        self.updates = bool(traced.graph.updates)        # BatchNorm in training, stateful RNNs always
+        self.in_shapes = [tuple(v.type.shape) for v in traced.graph.inputs]
         n_out = traced.n_outputs
         self.leaf_output = traced.out_treedef == jax.tree_util.tree_structure(0)
 
@@ -38,7 +41,7 @@ class CallCache:
             key = jax.random.wrap_key_data(rng) if rng is not None else None
             outs, new_state = fn(dict(zip(p_names, pv)), dict(zip(s_names, sv)), list(xs) if not self.single
                                  else [xs], rng=key, training=training)
-            new_sv = tuple(new_state[n] for n in s_names) if training else ()
+            new_sv = tuple(new_state[n] for n in s_names) if self.updates else ()
             return tuple(outs[:n_out]), tuple(outs[n_out:]), new_sv
 
         self.fn = jax.jit(run)
@@ -72,12 +75,13 @@ def call_on_arrays(model, x, training: bool):
         cache = caches[training] = CallCache(model, training)
     pv, sv = cache.weights()
     xs = x if cache.single else tuple(jax.tree_util.tree_leaves(x))
+    _check_shapes(model, cache.in_shapes, [xs] if cache.single else xs)
     rng = None
     if cache.random:
         from ..utils.random import next_seed
         rng = jax.random.key_data(jax.random.key(next_seed()))
     outs, losses, new_sv = cache.fn(pv, sv, xs, rng)
-    if training and new_sv:
+    if new_sv:
         for var, value in zip(cache.state_vars, new_sv):
             var._value = value
         cache.values = [v._value for v in cache.traced.variables]
@@ -87,6 +91,16 @@ def call_on_arrays(model, x, training: bool):
     if cache.leaf_output:
         return outs[0]
     return jax.tree_util.tree_unflatten(cache.traced.out_treedef, list(outs))
+
+
+def _check_shapes(model, expected, arrays):
+    for i, (want, a) in enumerate(zip(expected, arrays)):
+        got = a.shape
+        if len(got) != len(want) or any(w is not None and w != g for w, g in zip(want, got)):
+            hint = f" (the model was built for batch size {want[0]})" if want and want[0] is not None and \
+                len(got) == len(want) and got[0] != want[0] else ""
+            raise ValueError(f"Input {i} of model {model.name!r} is incompatible with the data: expected "
+                             f"shape {tuple(want)}, got {tuple(got)}{hint}")
 
 
 def is_array_input(x) -> bool:
