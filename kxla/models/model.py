@@ -313,6 +313,16 @@ class Model(Trainer, Layer):
         from ..saving.serialization_lib import serialize_keras_object
         return json.dumps(serialize_keras_object(self), **kwargs)
 
+    @property
+    def input_shape(self):
+        """The input's shape (a list of them for several inputs), as Keras's functional/Sequential models."""
+        return _shapes_of(self, self.inputs, "input")
+
+    @property
+    def output_shape(self):
+        """The output's shape (a list of them for several outputs), as Keras's functional/Sequential models."""
+        return _shapes_of(self, self.outputs, "output")
+
     def get_compile_config(self) -> dict | None:
         """Keras 3's compile config (optimizer, loss, loss_weights, metrics ... serialized); None before compile."""
         from ..saving.keras_archive import compile_config
@@ -347,3 +357,11 @@ def _data_dtype(x) -> str:
     dtype = np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype
     name = str(dtype)
     return {"float64": "float32", "int64": "int32"}.get(name, name)
+
+
+def _shapes_of(model, tensors, what: str):
+    if tensors is None:
+        raise AttributeError(f"Model {model.name!r} has no defined {what} shape: it is not a functional model "
+                             "or a Sequential model with a known input shape")
+    shapes = [tuple(t.shape) for t in tensors]
+    return shapes[0] if len(shapes) == 1 else shapes

@@ -134,3 +134,13 @@ def test_built_sequential_has_inputs_outputs_and_layer_outputs_as_keras():
         assert first.shape == (3, 4)
         np.testing.assert_allclose(last, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
     assert kxla.Sequential([kxla.layers.Dense(2)]).inputs is None      # input shape unknown: not built
+
+
+def test_input_and_output_shape_as_keras():
+    keras = pytest.importorskip("keras")
+    for lib in (kxla, keras):
+        a, b = lib.Input((4,)), lib.Input((2, 3))
+        two = lib.Model([a, b], [lib.layers.Dense(5)(a), b])
+        assert two.input_shape == [(None, 4), (None, 2, 3)] and two.output_shape == [(None, 5), (None, 2, 3)]
+        seq = lib.Sequential([lib.Input((6,)), lib.layers.Dense(2)])
+        assert seq.input_shape == (None, 6) and seq.output_shape == (None, 2)
