@@ -93,14 +93,22 @@ def call_on_arrays(model, x, training: bool):
     return jax.tree_util.tree_unflatten(cache.traced.out_treedef, list(outs))
 
 
+class OtherShape(Exception):
+    """The arrays' shape differs from the traced graph's in a non-batch dimension (e.g. a sequence length)."""
+
+
 def _check_shapes(model, expected, arrays):
+    """A fixed batch size must match (a clear error); any other difference raises ``OtherShape``, and the
+    caller runs the layers one by one on the arrays, as Keras's eager call does (the cached graph is
+    specialised to the traced shapes: an unrolled RNN would silently drop the extra steps)."""
     for i, (want, a) in enumerate(zip(expected, arrays)):
         got = a.shape
-        if len(got) != len(want) or any(w is not None and w != g for w, g in zip(want, got)):
-            hint = f" (the model was built for batch size {want[0]})" if want and want[0] is not None and \
-                len(got) == len(want) and got[0] != want[0] else ""
+        if len(got) == len(want) and want and want[0] is not None and got[0] != want[0]:
             raise ValueError(f"Input {i} of model {model.name!r} is incompatible with the data: expected "
-                             f"shape {tuple(want)}, got {tuple(got)}{hint}")
+                             f"shape {tuple(want)}, got {tuple(got)} (the model was built for batch size "
+                             f"{want[0]})")
+        if len(got) != len(want) or any(w is not None and w != g for w, g in zip(want, got)):
+            raise OtherShape(i)
 
 
 def is_array_input(x) -> bool:

@@ -341,7 +341,10 @@ class Model(Trainer, Layer):
                 model_call.is_array_input(args[0]):
             if self._input_types is None:
                 self._ensure_input_types_from_data(jax.tree_util.tree_leaves(args[0]))
-            return model_call.call_on_arrays(self, args[0], bool(kwargs.get("training")))
+            try:
+                return model_call.call_on_arrays(self, args[0], bool(kwargs.get("training")))
+            except model_call.OtherShape:
+                pass          # another non-batch shape than traced: layer by layer, as Keras's eager call
         return Layer.__call__(self, *args, **kwargs)
 
     def _maybe_build(self, args):

@@ -98,3 +98,14 @@ def test_add_loss_in_call_reaches_model_losses_and_fit(keras):
     target = np.zeros((4, 2), np.float32)
     got = model.evaluate(X, target, verbose=0)
     np.testing.assert_allclose(got, np.mean(y ** 2) + 0.5 * np.sum(y ** 2), rtol=1e-5)
+
+
+def test_another_sequence_length_runs_layer_by_layer_and_a_fixed_batch_is_enforced():
+    model = kxla.Sequential([kxla.layers.Embedding(50, 4, mask_zero=True), kxla.layers.LSTM(3)])
+    ids = np.random.default_rng(0).integers(1, 50, (3, 9))
+    short = np.asarray(model(ids[:, :6]))                       # builds and traces for length 6
+    padded = np.concatenate([ids[:, :6], np.zeros((3, 3), int)], axis=1)
+    np.testing.assert_allclose(np.asarray(model(padded)), short, rtol=1e-5, atol=1e-6)   # length 9, masked
+    fixed = kxla.Sequential([kxla.Input(batch_shape=(2, 4)), kxla.layers.Dense(1)])
+    with pytest.raises(ValueError, match="built for batch size 2"):
+        fixed(np.ones((3, 4), "float32"))
