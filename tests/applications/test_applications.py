@@ -54,6 +54,7 @@ def _module(name):
             "VGG16": "vgg16", "DenseNet121": "densenet"}[name]
 
 
+@pytest.mark.slow
 def test_headless_pooling_and_layer_names_match_keras():
     for pooling in (None, "avg", "max"):
         km = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=SHAPE, pooling=pooling)

@@ -22,7 +22,7 @@ PIPELINES = [name for name in kp.available(include_user=False) if name not in NO
 MANAGERS = [kp.PassManager(p) for p in PIPELINES]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs())
 def test_every_pass_and_pipeline_preserves_validity_and_outputs(graph):
     params, state, inputs = random_arguments(graph, seed=1)
