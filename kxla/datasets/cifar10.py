@@ -18,10 +18,11 @@ FILE_HASH = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
 FOLDER = "cifar-10-batches-py"
 
 
-def _origin() -> str:
+def _origin(archive: str = ARCHIVE, url: str = URL) -> str:
+    """``url`` (the Toronto site), or the mirror's copy of ``archive`` when a base URL is set."""
     if _download.BASE_URL or os.environ.get("KXLA_DATASETS_BASE_URL"):
-        return _download.base_url() + ARCHIVE
-    return URL
+        return _download.base_url() + archive
+    return url
 
 
 def load_batch(fpath: str, label_key: str = "labels"):

@@ -1,7 +1,6 @@
 """CIFAR-100 (Keras 3's ``keras.datasets.cifar100``), downloaded once and cached.
 
-The archive comes from the Toronto site (:data:`URL`); when ``KXLA_DATASETS_BASE_URL`` or
-``kxla.datasets._download.BASE_URL`` is set, it is fetched from there instead (a mirror).
+The archive comes from the Toronto site (:data:`URL`), or a mirror as for ``cifar10``.
 """
 from __future__ import annotations
 
@@ -10,19 +9,13 @@ import os
 import numpy as np
 
 from . import _download
-from .cifar10 import load_batch
+from .cifar10 import _origin, load_batch
 
 ARCHIVE = "cifar-100-python.tar.gz"
 URL = "https://www.cs.toronto.edu/~kriz/" + ARCHIVE
 #: sha256 of the official archive, as Keras lists it.
 FILE_HASH = "85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7"
 FOLDER = "cifar-100-python"
-
-
-def _origin() -> str:
-    if _download.BASE_URL or os.environ.get("KXLA_DATASETS_BASE_URL"):
-        return _download.base_url() + ARCHIVE
-    return URL
 
 
 def load_data(label_mode: str = "fine", cache_dir=None):
@@ -36,7 +29,7 @@ def load_data(label_mode: str = "fine", cache_dir=None):
 
     if label_mode not in ("fine", "coarse"):
         raise ValueError(f'`label_mode` must be one of `"fine"`, `"coarse"`. Received: label_mode={label_mode}.')
-    archive = _download.get_file(ARCHIVE, origin=_origin(), file_hash=FILE_HASH, cache_dir=cache_dir)
+    archive = _download.get_file(ARCHIVE, origin=_origin(ARCHIVE, URL), file_hash=FILE_HASH, cache_dir=cache_dir)
     folder = _download.extract_tar(archive, os.path.dirname(archive), FOLDER)
     splits = []
     for name in ("train", "test"):
