@@ -47,7 +47,10 @@ def test_bad_sparse_labels(case, method):
 
 def test_ignore_class_label_is_allowed():
     model = _model(loss=kxla.losses.SparseCategoricalCrossentropy(ignore_class=-1))
-    model.evaluate(X, np.array([0, -1] * 4), verbose=0)
+    y = np.array([0, -1] * 4)
+    probs = model.predict(X, verbose=0)
+    want = np.asarray(kxla.losses.SparseCategoricalCrossentropy(ignore_class=-1)(y, probs))   # the loss object
+    np.testing.assert_allclose(model.evaluate(X, y, verbose=0), want, rtol=1e-5)
 
 
 @pytest.mark.parametrize("y", [np.array([[5.0]] * 8), np.array([[-2.0]] * 8)])
