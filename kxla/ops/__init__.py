@@ -9,10 +9,11 @@ from .math import *  # noqa: F401,F403
 from .math import abs, max, min, sum  # noqa: F401  (names shadowing builtins)
 from .nn import *  # noqa: F401,F403
 from .array import *  # noqa: F401,F403
-from . import nn_conv, nn_norm, array_more, random_ops  # noqa: F401  (register ops)
+from . import nn_conv, nn_norm, array_more, array_index, random_ops  # noqa: F401  (register ops)
 from .nn_conv import *  # noqa: F401,F403
 from .nn_norm import *  # noqa: F401,F403
 from .array_more import *  # noqa: F401,F403
+from .array_index import *  # noqa: F401,F403
 from .random_ops import *  # noqa: F401,F403
 from .jax_call import jax_call, register_function  # noqa: F401
 from . import fused  # noqa: F401  (fused ops made by passes)

@@ -1,4 +1,4 @@
-"""kxla.ops.array_more: shape ops, indexing, gathers, comparisons and logic against numpy."""
+"""kxla.ops.array_more and array_index: shape ops, indexing, gathers, comparisons and logic against numpy."""
 import math
 
 import numpy as np

@@ -74,7 +74,7 @@ def _case(name, opdef):
 
 # ops of the core modules; the kxla.ops.numpy catalogue checks its own rows (tests/ops/test_keras_ops.py)
 CORE = {f"kxla.ops.{m}" for m in ("math", "nn", "nn_conv", "nn_norm", "nn_extra", "array", "array_more",
-                                 "fused", "rnn", "random_ops")}
+                                 "array_index", "fused", "rnn", "random_ops")}
 WITH_REFERENCE = sorted(name for name, op in all_ops().items()
                         if op.reference is not None and op.lower.__module__ in CORE)
 
