@@ -58,3 +58,5 @@ from .metrics import Metric  # noqa: E402
 from .optimizers import Optimizer  # noqa: E402
 from .regularizers import Regularizer  # noqa: E402
 from .layers.layer import InputSpec  # noqa: E402
+from . import quantizers  # noqa: E402
+from .quantizers import Quantizer  # noqa: E402
