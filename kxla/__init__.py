@@ -9,26 +9,37 @@
 
 The flow is one-way: model code -> ``kxla.ir`` graph -> ``kxla.passes`` ->
 ``kxla.lower`` -> ``jax.jit`` -> XLA.
+
+Names resolve lazily (PEP 562): ``import kxla`` loads nothing else; the first
+use of ``kxla.layers`` or ``kxla.Model`` imports what it needs, so ``kxla.ir``,
+``kxla.passes`` and the ``kxla`` command's IR verbs run without jax. A new
+top-level name is one row of ``_NAMES`` (name -> defining module); any
+subpackage or module (``kxla.quantizers``) resolves by itself, and
+``_SUBMODULES`` lists them for ``dir(kxla)``.
 """
-from . import config, ir, ops
-from . import activations, constraints, initializers, regularizers
-from . import random, backend, tree, dtype_policies, mixed_precision
-from . import layers, losses, metrics, optimizers, callbacks, utils, datasets
-from .lowering import lower
-from .models import Input, Model, Sequential
-from .ops import KerasTensor, Variable
-from .layers import Layer
-from . import saving, debug, testing, passes
-from . import applications
-from .saving.export import export
-from .devices import device
-from .initializers import Initializer
-from .losses import Loss
-from .metrics import Metric
-from .optimizers import Optimizer
-from .regularizers import Regularizer
+import importlib as _importlib
 
 __version__ = "0.1.0"
+
+# Subpackages and modules reachable as ``kxla.<name>``.
+_SUBMODULES = ("config", "ir", "ops", "activations", "constraints", "initializers", "regularizers", "random",
+               "backend", "tree", "dtype_policies", "mixed_precision", "layers", "losses", "metrics", "optimizers",
+               "callbacks", "utils", "datasets", "saving", "debug", "testing", "passes", "applications",
+               "wrappers", "distribution", "lowering", "devices", "models", "training", "quantizers")
+
+# Top-level names defined elsewhere: name -> module that defines it.
+_NAMES = {
+    "lower": "kxla.lowering",
+    "Input": "kxla.models", "Model": "kxla.models", "Sequential": "kxla.models",
+    "KerasTensor": "kxla.ops", "Variable": "kxla.ops",
+    "Layer": "kxla.layers", "InputSpec": "kxla.layers.layer",
+    "export": "kxla.saving.export",
+    "device": "kxla.devices",
+    "DTypePolicy": "kxla.config", "FloatDTypePolicy": "kxla.dtype_policies",
+    "Initializer": "kxla.initializers", "Loss": "kxla.losses", "Metric": "kxla.metrics",
+    "Optimizer": "kxla.optimizers", "Regularizer": "kxla.regularizers",
+    "Quantizer": "kxla.quantizers",
+}
 
 
 def version() -> str:
@@ -42,21 +53,21 @@ __all__ = ["config", "ir", "ops", "activations", "constraints", "initializers", 
            "applications", "device", "version", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer"]
 
 
-def __getattr__(name):
-    # Submodules that import heavy optional libraries load on first use (kxla.wrappers: scikit-learn).
-    if name == "wrappers":
-        import importlib
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def _is_submodule(name: str) -> bool:
+    import importlib.util
+    return importlib.util.find_spec(f"{__name__}.{name}") is not None
 
-# Keras 3's top-level base classes and policy names.
-from .config import DTypePolicy  # noqa: E402
-from .dtype_policies import FloatDTypePolicy  # noqa: E402
-from .initializers import Initializer  # noqa: E402
-from .losses import Loss  # noqa: E402
-from .metrics import Metric  # noqa: E402
-from .optimizers import Optimizer  # noqa: E402
-from .regularizers import Regularizer  # noqa: E402
-from .layers.layer import InputSpec  # noqa: E402
-from . import quantizers  # noqa: E402
-from .quantizers import Quantizer  # noqa: E402
+
+def __getattr__(name):
+    if name in _NAMES:
+        value = getattr(_importlib.import_module(_NAMES[name]), name)
+    elif name in _SUBMODULES or (not name.startswith("_") and _is_submodule(name)):
+        value = _importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value          # later lookups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_NAMES))

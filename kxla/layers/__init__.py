@@ -2,7 +2,7 @@
 from .layer import Layer, InputSpec
 from .core.dense import Dense
 from .core.activation import Activation, Dropout, Flatten, Reshape
-from ..models.input_layer import InputLayer, Input
+from .core.input_layer import InputLayer, Input
 from .convolutional import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403

@@ -1,5 +1,5 @@
 """kxla.models — Input, Sequential, functional and subclassed Model, summary, load_model."""
-from .input_layer import Input, InputLayer
+from ..layers.core.input_layer import Input, InputLayer
 from .model import Model
 from .sequential import Sequential
 from ..saving.model_io import load_model, save_model

@@ -42,7 +42,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
 
 def _clone_architecture(model, input_tensors, clone_function, recursive):
     from . import Model, Sequential
-    from .input_layer import InputLayer
+    from ..layers.core.input_layer import InputLayer
     fn = clone_function or _default_clone
 
     def clone_layer(layer):
@@ -58,7 +58,7 @@ def _clone_architecture(model, input_tensors, clone_function, recursive):
                 raise ValueError("A Sequential model takes exactly one input tensor")
             clone.add(tensors[0])
         elif model._input_types is not None and len(model._input_types) == 1:
-            from .input_layer import Input
+            from ..layers.core.input_layer import Input
             t = model._input_types[0]
             clone.add(Input(batch_shape=t.shape, dtype=t.dtype, name=model._input_names[0]))
         for layer in model.layers:

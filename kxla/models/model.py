@@ -18,7 +18,7 @@ from ..ops.tracing import Builder, KerasTensor, current_builder
 from ..training.trainer import Trainer
 from ..utils.lookup import snake_case
 from . import call as model_call, functional
-from .input_layer import InputLayer
+from ..layers.core.input_layer import InputLayer
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..ir import TensorType
 from ..layers.layer import Layer
-from .input_layer import InputLayer
+from ..layers.core.input_layer import InputLayer
 from .model import Model
 
 

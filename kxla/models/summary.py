@@ -17,7 +17,7 @@ import math
 import re
 import shutil
 
-from .input_layer import InputLayer
+from ..layers.core.input_layer import InputLayer
 
 
 def _bytes(n: int) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-import jax.numpy as jnp
+from .lazy_jax import jnp
 
 from ..ir import Attr, TensorType
 from . import costs

@@ -8,7 +8,7 @@ nodes; wrap the computation with ``kxla.ops.jax_call(fn, *tensors)``.
 """
 from __future__ import annotations
 
-import jax
+from .lazy_jax import jax
 
 from .catalog import alias
 from .tracing import KerasTensor, Variable

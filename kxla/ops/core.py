@@ -16,8 +16,8 @@ results come from the same code.
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 import numpy as np
 
 from ..ir import is_floating, OpDef, TensorType, canonical_dtype, get_op, register_op

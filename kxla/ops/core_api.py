@@ -8,8 +8,8 @@ symbolic tensor they raise a clear error (a model records them with
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 import numpy as np
 
 from ..ir import canonical_dtype

@@ -12,7 +12,7 @@ and the old ``fused_conv{n}d`` names load as ``conv``.
 """
 from __future__ import annotations
 
-import jax.numpy as jnp
+from .lazy_jax import jnp
 
 from ..ir import Attr, TensorType, get_op
 from . import costs

@@ -6,7 +6,7 @@ None means ``kxla.config.image_data_format()`` at call time.
 """
 from __future__ import annotations
 
-import jax.numpy as jnp
+from .lazy_jax import jnp
 import numpy as np
 
 from ..ir import is_floating

@@ -8,8 +8,8 @@ the function; gradients flow through it like any JAX code.
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 
 from ..ir import Attr, TensorType
 from .core import apply, defop

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 
 from ..config import standardize_data_format
 from ..ir import Attr, TensorType

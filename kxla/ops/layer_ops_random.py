@@ -8,8 +8,8 @@ per sample even when the batch size is only known at run time.
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 import numpy as np
 
 from ..ir import Attr, TensorType, is_floating

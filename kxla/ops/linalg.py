@@ -3,10 +3,10 @@ numpy/scipy reference, shape by reference). Also ``slogdet`` (ops.numpy) and ``l
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 import numpy as np
-import scipy.linalg as _sl
+from .lazy_jax import scipy_linalg as _sl
 
 from . import families as F
 from ._gather import gather as _gather

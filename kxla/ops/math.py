@@ -1,8 +1,8 @@
 """Elementwise arithmetic, unary math, comparisons and reductions (keras.ops names)."""
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 
 import numpy as np
 

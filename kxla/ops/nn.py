@@ -1,8 +1,8 @@
 """Neural-network ops: activations, matmul/dot, bias_add (conv, pooling and normalization in nn_*.py)."""
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 
 import numpy as np
 

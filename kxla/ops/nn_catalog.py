@@ -4,8 +4,8 @@ Formulas are Keras's JAX backend ones (``jax.nn`` where Keras calls it).
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 import numpy as np
 
 from ..ir import Attr

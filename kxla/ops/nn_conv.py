@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import math
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 import numpy as np
 
 from ..config import standardize_data_format

@@ -12,7 +12,7 @@ existing ops.
 """
 from __future__ import annotations
 
-import jax
+from .lazy_jax import jax
 
 from ..config import standardize_data_format
 from ..ir import Attr, TensorType, is_floating

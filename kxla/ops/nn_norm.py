@@ -14,8 +14,8 @@ All three are layout "axis": a layout change rewrites their axis attributes.
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 import numpy as np
 
 from ..ir import Attr, TensorType

@@ -6,10 +6,10 @@ jnp lowering, numpy reference, dtype family. Shapes are the ``unary`` or
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 import numpy as np
-from scipy import special as _sps
+from .lazy_jax import scipy_special as _sps
 
 from . import families as F
 from .catalog import alias, op

@@ -6,7 +6,7 @@ reduced axes with size 1. Scans (cumsum, ...) keep the shape (flattened when
 """
 from __future__ import annotations
 
-import jax.numpy as jnp
+from .lazy_jax import jnp
 import numpy as np
 
 from . import families as F

@@ -7,7 +7,7 @@ a traced graph.
 """
 from __future__ import annotations
 
-import jax.numpy as jnp
+from .lazy_jax import jnp
 import numpy as np
 
 from ..ir import TensorType, is_floating

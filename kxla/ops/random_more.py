@@ -9,7 +9,7 @@ equal Keras's JAX backend draw for draw.
 """
 from __future__ import annotations
 
-import jax
+from .lazy_jax import jax
 
 from ..ir import Attr, TensorType, canonical_dtype, is_floating
 from .core import defop

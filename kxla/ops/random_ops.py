@@ -16,8 +16,8 @@ decided when the layer's ``call`` is traced.
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 
 from ..ir import Attr, TensorType, canonical_dtype, is_floating
 from . import costs

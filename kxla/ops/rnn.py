@@ -39,8 +39,8 @@ Two helpers for TimeDistributed live here too: ``fold_time`` (batch, time,
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 
 import numpy as np
 

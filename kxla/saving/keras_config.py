@@ -237,7 +237,7 @@ def _from_config(cls, config, custom_objects):
 def sequential_from_config(cls, config, custom_objects=None, safe_mode=True, where="config"):
     """A Sequential (or subclass) from Keras's ``{"name", "layers", "build_input_shape"?}`` config."""
     from ..models import InputLayer
-    from ..models.input_layer import Input
+    from ..layers.core.input_layer import Input
     layers = []
     for i, entry in enumerate(config.get("layers", [])):
         if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":
