@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import builtins
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 import numpy as np
 
 from ..ir import Attr, TensorType, canonical_dtype

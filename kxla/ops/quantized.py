@@ -20,8 +20,8 @@
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from .lazy_jax import jax
+from .lazy_jax import jnp
 
 from ..ir import Attr, TensorType
 from .core import defop
