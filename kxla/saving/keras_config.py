@@ -24,6 +24,14 @@ __all__ = ["serialize_layer_entry", "deserialize_entry", "functional_config", "f
            "sequential_config", "sequential_from_config", "model_build_config"]
 
 # -- writing ------------------------------------------------------------------------------
+_KERAS_CLASS_NAMES = {"GroupedQueryAttention": "GroupQueryAttention"}    # the name Keras 3.15 writes
+
+
+def keras_class_name(cls) -> str:
+    name = cls.__name__
+    return _KERAS_CLASS_NAMES.get(name, name) if (cls.__module__ or "").startswith("kxla.") else name
+
+
 def model_build_config(model):
     types = getattr(model, "_input_types", None)
     if not types:
@@ -58,7 +66,7 @@ def serialize_layer_entry(layer) -> dict:
         if build is not None:
             entry["build_config"] = build
         return entry
-    return {"module": _builtin_module(type(layer)), "class_name": type(layer).__name__,
+    return {"module": _builtin_module(type(layer)), "class_name": keras_class_name(type(layer)),
             "config": keras_layer_config(layer), "registered_name": reg}
 
 

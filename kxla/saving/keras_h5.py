@@ -63,13 +63,25 @@ def _children(obj):
     return out
 
 
+def _fused_cell_name(obj):
+    """The Keras cell name (``lstm_cell``) of a kxla recurrent layer that holds its cell's variables itself."""
+    from ..layers.rnn.base_rnn import BaseRNN
+    return f"{snake_case(type(obj).__name__)}_cell" if isinstance(obj, BaseRNN) else None
+
+
 def _walk(obj, path: str, seen: set, out: list):
     from ..layers.layer import Layer
     if id(obj) in seen:
         return
     seen.add(id(obj))
     own = list(obj._trainable_variables) + list(obj._non_trainable_variables)
-    out.append((f"{path}/vars" if path else "vars", obj.name, own))
+    vars_path = f"{path}/vars" if path else "vars"
+    cell = _fused_cell_name(obj)
+    if cell is not None:            # Keras keeps an LSTM's (GRU's, SimpleRNN's) variables in its `cell` sublayer
+        out.append((vars_path, obj.name, []))
+        out.append((f"{path}/cell/vars" if path else "cell/vars", cell, own))
+    else:
+        out.append((vars_path, obj.name, own))
     for attr, child in _children(obj):
         child_path = f"{path}/{attr}" if path else attr
         if isinstance(child, Layer):

@@ -152,6 +152,7 @@ def builtin_layers() -> dict:
     for attr, value in vars(layers_mod).items():
         if isinstance(value, type) and issubclass(value, Layer) and not attr.startswith("_"):
             table[value.__name__] = value
+            table.setdefault(attr, value)         # Keras's export name where it differs (GroupQueryAttention)
     table.update(InputLayer=InputLayer, Sequential=Sequential, Functional=Model, Model=Model)
     return table
 

@@ -33,7 +33,8 @@ _GLOBAL_CUSTOM_OBJECTS: dict = {}
 NEUTRAL_KEYS = {"quantization_config": None, "lora_rank": None, "lora_alpha": None, "sparse": False,
                 "ragged": False, "optional": False, "input_axes": None, "output_axes": None,
                 "synchronized": False, "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99,
-                "build_config": None, "shared_object_id": None, "seed": None, "compile_config": None}
+                "build_config": None, "shared_object_id": None, "seed": None, "compile_config": None,
+                "use_gate": False, "sliding_window": None}
 
 
 LAYER_BASE_ARGS = {"trainable", "name", "dtype", "input_shape", "input_dim", "batch_size",
@@ -120,6 +121,10 @@ def _sub_object(key, value):
             "registered_name": registry.registered_name(cls) if cls is not None else None}
 
 
+def _bare_entry(v) -> bool:
+    return isinstance(v, dict) and "class_name" in v and "config" in v and "module" not in v
+
+
 def _to_keras(config):
     """Convert a kxla config tree (tuples, numpy scalars, bare class dicts) to Keras's JSON form."""
     if isinstance(config, dict):
@@ -127,6 +132,8 @@ def _to_keras(config):
         for k, v in config.items():
             if isinstance(v, dict) and "class_name" in v and "config" in v and "module" not in v:
                 out[k] = _sub_object(k, v)
+            elif isinstance(v, (list, tuple)) and v and all(_bare_entry(e) for e in v):
+                out[k] = [_sub_object(k, e) for e in v]        # a list of layers (StackedRNNCells' cells)
             elif k == "dtype" and isinstance(v, str):
                 out[k] = _policy(v)
             else:
