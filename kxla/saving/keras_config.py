@@ -98,9 +98,15 @@ def _encode(obj, history: dict, where: str):
     if isinstance(obj, KerasTensor):
         if id(obj) not in history:
             raise ValueError(f"{where}: a tensor that is not an input or an earlier layer's output")
+        if history[id(obj)] is None:                          # an implicit mask (recomputed on loading)
+            return None
         return _tensor_entry(obj, history[id(obj)])
     if isinstance(obj, Variable):
         raise ValueError(f"{where}: a weight Variable passed between layers has no Keras config form")
+    from .keras_ops import encode_constant
+    constant = encode_constant(obj)
+    if constant is not None:
+        return constant
     if isinstance(obj, (list, tuple)):
         return [_encode(v, history, where) for v in obj]
     if isinstance(obj, dict):
@@ -112,12 +118,16 @@ def functional_config(model) -> dict:
     """Keras 3's functional config of ``model`` (layers with inbound nodes, input and output layers)."""
     history = {id(t): (t._input_layer.name, 0, 0) for t in model._inputs_flat}
     nodes: dict[str, list] = {}
+    op_entries: list = []
+    taken = {layer.name for layer in model._layers}
     for record in model._records:
+        if record.layer is None and record.op is None:      # a layer output's mask: Keras passes it implicitly
+            for t in record.outputs:
+                history[id(t)] = None
+            continue
         if record.layer is None:
-            raise ValueError(
-                f"Model {model.name!r} calls the op {record.op!r} directly between layers; Keras's config format "
-                "has no kxla op of that kind. Wrap it in a layer (e.g. a registered custom layer), or save the "
-                "model in kxla's own format (model.save('model.kxla')).")
+            op_entries.append(_op_entry(model, record, history, taken))
+            continue
         name = record.layer.name
         calls = nodes.setdefault(name, [])
         calls.append({"args": _encode(list(record.args), history, f"layer {name!r}"),
@@ -130,11 +140,31 @@ def functional_config(model) -> dict:
         entry["name"] = layer.name
         entry["inbound_nodes"] = nodes.get(layer.name, [])
         layers.append(entry)
+    layers += op_entries
 
     def ends(struct):
         return jax.tree_util.tree_map(lambda t: list(history[id(t)]), struct, is_leaf=_is_tensor)
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
             "input_layers": ends(model._input_struct), "output_layers": ends(_as_list(model._outputs))}
+
+
+def _op_entry(model, record, history: dict, taken: set) -> dict:
+    """Keras's entry for a direct op call (``ops.add(a, b)``, ``x * 2``): an Operation with one inbound node."""
+    from .keras_ops import op_entry, op_name_base
+    base, n = op_name_base(record), 0
+    name = base
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    where = f"Model {model.name!r}, op {record.op!r}"
+    args = _encode(list(record.args), history, where)
+    entry, args, kwargs = op_entry(record, name, args, {}, where)
+    entry["name"] = name
+    entry["inbound_nodes"] = [{"args": args, "kwargs": kwargs}]
+    for j, t in enumerate(record.outputs):
+        history[id(t)] = (name, 0, j)
+    return entry
 
 
 def _is_tensor(x):
@@ -305,6 +335,7 @@ def functional_from_config(cls, config, custom_objects=None, safe_mode=True, whe
     ``make_layer(entry)`` / ``make_input(name, spec)`` override how layers and input layers are made (cloning).
     """
     from ..models import InputLayer
+    from .keras_ops import is_op_entry, op_from_entry
     created, pending = {}, []
     for i, entry in enumerate(config["layers"]):
         name = entry.get("name") or entry["config"]["name"]
@@ -312,6 +343,8 @@ def functional_from_config(cls, config, custom_objects=None, safe_mode=True, whe
         if entry.get("class_name") == "InputLayer":
             spec = _layer_config(InputLayer, entry["config"], custom_objects, safe_mode, w)
             created[name] = make_input(name, spec) if make_input else InputLayer(**spec)
+        elif is_op_entry(entry):                    # a Keras Operation (ops.add(a, b) between layers)
+            created[name] = op_from_entry(entry, w)
         else:
             created[name] = make_layer(entry) if make_layer else \
                 deserialize_entry(entry, custom_objects, safe_mode, w)
