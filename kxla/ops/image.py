@@ -137,4 +137,5 @@ pad_images = op("pad_images", _PAD_SIG, _pad, _pad, shape="ref", dtype=F.keep, n
 crop_images = op("crop_images", _PAD_SIG.replace("padding", "cropping"), _crop, _crop, shape="ref", dtype=F.keep,
                  ns="image", prepare=_fmt, cost=F.movement)
 
+from . import image_filters, image_sample  # noqa: E402,F401  (register their rows)
 __all__ = _gather(globals(), "image", ("resize",))

@@ -1,9 +1,10 @@
 """``affine_transform`` (``keras.ops.image.affine_transform``) as one op definition.
 
-Each output pixel ``(y, x)`` of image ``b`` samples the input at
-``((c0*x + c1*y + c2) / k, (a0*x + a1*y + a2) / k)`` with
-``k = c0*x + c1*y + 1`` for ``transform[b] = [a0, a1, a2, b0, b1, b2, c0, c1]``
-(Keras's convention; ``c0 = c1 = 0`` for affine maps) — through
+Each output pixel ``(y, x)`` of channel ``ch`` of image ``b`` samples the input at
+``(b0*x + b1*y + b2 + c0*ch, a0*x + a1*y + a2 + c1*ch)`` for
+``transform[b] = [a0, a1, a2, b0, b1, b2, c0, c1]`` — Keras's JAX backend
+multiplies the last two entries by the channel index (no projective
+division; ``c0 = c1 = 0`` for affine maps) — through
 ``jax.scipy.ndimage.map_coordinates`` with order 0 ("nearest") or 1
 ("bilinear") and Keras's fill modes, as Keras's JAX backend computes it.
 """
@@ -46,12 +47,12 @@ def _affine_lower(ctx, images, transform, interpolation, fill_mode, fill_value, 
     t = jnp.broadcast_to(t, (x.shape[0], 8)).astype(jnp.float32)
     h, w = x.shape[1], x.shape[2]
     ys, xs = jnp.meshgrid(jnp.arange(h, dtype=jnp.float32), jnp.arange(w, dtype=jnp.float32), indexing="ij")
-    a0, a1, a2, b0, b1, b2 = (t[:, i, None, None] for i in range(6))
-    src_y = b0 * xs + b1 * ys + b2                         # rows come from the second row of the matrix
-    src_x = a0 * xs + a1 * ys + a2
+    a0, a1, a2, b0, b1, b2, c0, c1 = (t[:, i, None, None, None] for i in range(8))
     channels = jnp.broadcast_to(jnp.arange(x.shape[3], dtype=jnp.float32), (x.shape[0], h, w, x.shape[3]))
-    coords = jnp.stack([jnp.broadcast_to(src_y[..., None], channels.shape),
-                        jnp.broadcast_to(src_x[..., None], channels.shape), channels], axis=1)
+    ys, xs = ys[None, :, :, None], xs[None, :, :, None]
+    src_y = b0 * xs + b1 * ys + b2 + c0 * channels         # rows come from the second row of the matrix
+    src_x = a0 * xs + a1 * ys + a2 + c1 * channels
+    coords = jnp.stack([src_y, src_x, channels], axis=1)
     sample = functools.partial(jax.scipy.ndimage.map_coordinates, order=INTERPOLATIONS[interpolation],
                                mode=fill_mode, cval=fill_value)
     out = jax.vmap(lambda img, c: sample(img, list(c)))(x, coords)

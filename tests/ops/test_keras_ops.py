@@ -159,6 +159,13 @@ CASES = {
     "pad_images": [((IMG,), {"top_padding": 1, "left_padding": 2, "bottom_padding": 0, "right_padding": 1}),
                    ((IMG,), {"top_padding": 1, "left_padding": 0, "target_height": 6, "target_width": 5})],
     "crop_images": [((IMG,), {"top_cropping": 1, "left_cropping": 1, "target_height": 2, "target_width": 2})],
+    # image ops of kxla/ops/image_filters.py, image_sample.py (more cases: tests/ops/test_image_ops.py)
+    "gaussian_blur": [((IMG,), {"data_format": "channels_last"})], "sobel_edges": [((IMG,), {})],
+    "ssim": [((IMG, IMG[::-1]), {"filter_size": 3})], "extract_patches": [((IMG,), {"size": 2})],
+    "extract_patches_3d": [((U(2, 4, 4, 3, 2),), {"size": 2})],
+    "map_coordinates": [((U(4, 5), U(2, 3, 2, lo=-1, hi=5)), {"order": 1})],
+    "perspective_transform": [((IMG[0], np.array([[0, 0], [3, 0], [0, 3], [3, 3]], "float32"),
+                                np.array([[0, 1], [3, 0], [1, 3], [3, 2]], "float32")), {})],
 }
 # positional arguments of a case that are attributes, not arrays (by op): index -> kept as Python values
 STATIC = {"broadcast_to": (1,), "swapaxes": (1, 2), "moveaxis": (1, 2), "roll": (1,), "hsplit": (1,),
