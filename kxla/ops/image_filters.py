@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .lazy_jax import jax, jnp
 from ..ir import is_floating
 from . import families as F
 from .catalog import op
@@ -28,7 +29,6 @@ def _is_np(x):
 def _xp(x):
     if _is_np(x):
         return np
-    import jax.numpy as jnp
     return jnp
 
 
@@ -44,8 +44,6 @@ def depthwise(x, kernel, padding):
             for j in range(kw):
                 out = out + x[:, i:i + h, j:j + w, :] * kernel[i, j]
         return out
-    import jax
-    import jax.numpy as jnp
     c = x.shape[-1]
     k = jnp.tile(jnp.asarray(kernel, x.dtype)[:, :, None, None], (1, 1, 1, c))
     return jax.lax.conv_general_dilated(x, k, (1, 1), padding.upper(), dimension_numbers=("NHWC", "HWIO", "NHWC"),

@@ -16,7 +16,8 @@ import itertools
 
 import numpy as np
 
-from ..ir import Attr, TensorType, is_floating
+from .lazy_jax import jax, jnp
+from ..ir import Attr, is_floating
 from . import families as F
 from .catalog import alias, op
 from .core import apply, defop
@@ -85,7 +86,6 @@ def _check_map_args(inputs, coordinates, order, fill_mode):
 
 
 def _map_lower(inputs, coordinates, order, fill_mode, fill_value):
-    import jax
     _check_map_args(inputs, coordinates, order, fill_mode)
     return jax.scipy.ndimage.map_coordinates(inputs, list(coordinates), order, fill_mode, fill_value)
 
@@ -149,7 +149,6 @@ def _sample_np(x, ys, xs, order, cval):
 
 
 def _sample_jax(x, ys, xs, order, cval):
-    import jax
     per_channel = jax.vmap(lambda img, y, xx: jax.scipy.ndimage.map_coordinates(img, [y, xx], order, "constant",
                                                                                 cval), in_axes=(2, None, None),
                            out_axes=-1)
@@ -157,7 +156,6 @@ def _sample_jax(x, ys, xs, order, cval):
 
 
 def _persp_lower(images, start_points, end_points, interpolation, fill_value, data_format):
-    import jax.numpy as jnp
     return _perspective(images, start_points, end_points, interpolation, fill_value, data_format, jnp, _sample_jax)
 
 
@@ -242,7 +240,6 @@ def _sat_ref(images, scale, translation, output_shape, spatial_dims, method, ant
 
 
 def _sat_lower(images, scale, translation, output_shape, spatial_dims, method, antialias):
-    import jax
     _check_method(method)
     return jax.image.scale_and_translate(images, tuple(output_shape), tuple(spatial_dims), scale, translation,
                                          method, antialias)
@@ -298,8 +295,6 @@ def _elastic_infer(types, attrs):
        cost=F.per_output(40), public="kxla.ops.image.elastic_transform",
        doc="displace pixels by Gaussian-smoothed random fields (Keras: one field for both axes)")
 def _elastic(ctx, images, alpha, sigma, interpolation, fill_mode, fill_value, seed, data_format):
-    import jax
-    import jax.numpy as jnp
     from .image_filters import depthwise, gaussian_kernel_1d
     from .random_ops import _key
     x = images[None] if images.ndim == 3 else images
