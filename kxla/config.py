@@ -228,3 +228,107 @@ def enable_compilation_cache(path: str | None = None, min_compile_time_secs: flo
 def compilation_cache_dir() -> str | None:
     """The directory given to ``enable_compilation_cache``, or None."""
     return _settings.get("compilation_cache")
+
+
+# -- Keras's debugging and logging switches -------------------------------------------------------
+def _env_int(name: str):
+    value = os.environ.get(name)
+    return int(value) if value else None
+
+
+_settings.update(max_epochs=_env_int("KXLA_MAX_EPOCHS") or _env_int("KERAS_MAX_EPOCHS"),
+                 max_steps_per_epoch=_env_int("KXLA_MAX_STEPS_PER_EPOCH") or _env_int("KERAS_MAX_STEPS_PER_EPOCH"),
+                 flash_attention=None, interactive_logging=True, traceback_filtering=True, safe_mode_saving=None)
+
+
+def set_max_epochs(max_epochs) -> None:
+    """Cap the epochs of every ``fit`` (a debugging aid; None: no cap). Also ``$KERAS_MAX_EPOCHS``."""
+    _settings["max_epochs"] = max_epochs
+
+
+def max_epochs():
+    """The cap ``set_max_epochs`` set (or ``$KERAS_MAX_EPOCHS``), None when there is none."""
+    return _settings["max_epochs"]
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch) -> None:
+    """Cap the steps of one epoch of ``fit`` / ``evaluate`` / ``predict`` (None: no cap)."""
+    _settings["max_steps_per_epoch"] = max_steps_per_epoch
+
+
+def max_steps_per_epoch():
+    """The cap ``set_max_steps_per_epoch`` set (or ``$KERAS_MAX_STEPS_PER_EPOCH``), None when there is none."""
+    return _settings["max_steps_per_epoch"]
+
+
+def capped_epochs(epochs: int) -> int:
+    """``epochs`` limited by ``max_epochs()``, warning as Keras does when it limits."""
+    cap = _settings["max_epochs"]
+    if cap and cap < epochs:
+        import warnings
+        warnings.warn("Limiting epochs to %d" % cap)
+        return cap
+    return epochs
+
+
+def capped_steps(steps):
+    """``steps_per_epoch`` (None: the whole data) limited by ``max_steps_per_epoch()``, warning as Keras."""
+    cap = _settings["max_steps_per_epoch"]
+    if cap and (not steps or cap < steps):
+        import warnings
+        warnings.warn("Limiting steps_per_epoch to %d" % cap)
+        return cap
+    return steps
+
+
+def enable_flash_attention() -> None:
+    """Let attention layers pick flash attention (the default: ``is_flash_attention_enabled()`` is None)."""
+    _settings["flash_attention"] = None
+
+
+def disable_flash_attention() -> None:
+    """Attention layers never ask for flash attention."""
+    _settings["flash_attention"] = False
+
+
+def is_flash_attention_enabled():
+    """False when disabled, None (auto, as Keras's default) otherwise."""
+    return _settings["flash_attention"]
+
+
+def enable_interactive_logging() -> None:
+    """Progress bars and training messages go to stdout (the default)."""
+    _settings["interactive_logging"] = True
+
+
+def disable_interactive_logging() -> None:
+    """Progress bars and training messages go to the ``logging`` module (logger ``"kxla"``, level INFO)."""
+    _settings["interactive_logging"] = False
+
+
+def is_interactive_logging_enabled() -> bool:
+    return _settings["interactive_logging"]
+
+
+def enable_traceback_filtering() -> None:
+    """Errors raised through kxla's entry points show the user's frames only (the default)."""
+    _settings["traceback_filtering"] = True
+
+
+def disable_traceback_filtering() -> None:
+    """Errors keep kxla's internal frames in their traceback."""
+    _settings["traceback_filtering"] = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    return _settings["traceback_filtering"]
+
+
+def enable_unsafe_deserialization() -> None:
+    """Let every loader run code stored in a file (a Lambda's bytecode), as ``safe_mode=False`` does."""
+    _settings["safe_mode_saving"] = False
+
+
+def in_safe_mode():
+    """False after ``enable_unsafe_deserialization()`` (overrides a loader's ``safe_mode``), else None."""
+    return _settings["safe_mode_saving"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils.io_utils import print_msg
 from .callback import Callback
 
 
@@ -50,7 +51,7 @@ class LearningRateScheduler(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         learning_rate = self._update_optimizer_lr(self.model.optimizer, epoch)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
+            print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..training.progbar import Progbar
+from ..utils.io_utils import print_msg
 from .callback import Callback
 
 
@@ -19,7 +20,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if self.verbose:
             epochs = self.params.get("epochs", 1)
-            print(f"Epoch {epoch + 1}/{epochs}", file=self.stream, flush=True)
+            print_msg(f"Epoch {epoch + 1}/{epochs}", stream=self.stream)
         self.bar = Progbar(self.params.get("steps"), verbose=self.verbose, stream=self.stream)
 
     def on_train_batch_end(self, batch, logs=None):

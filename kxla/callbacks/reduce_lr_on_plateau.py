@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ..utils.io_utils import print_msg
 from .learning_rate_scheduler import current_learning_rate
 from .monitor_callback import MonitorCallback
 
@@ -82,7 +83,7 @@ class ReduceLROnPlateau(MonitorCallback):
         new_lr = max(old_lr * self.factor, self.min_lr)
         optimizer.learning_rate = new_lr
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+            print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
         return True
 
     def in_cooldown(self) -> bool:

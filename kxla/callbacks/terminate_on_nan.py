@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils.io_utils import print_msg
 from .callback import Callback
 
 
@@ -28,5 +29,5 @@ class TerminateOnNaN(Callback):
         if self.raise_error:
             raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
                                "Terminating training immediately.")
-        print(f"Batch {batch}: Invalid loss, terminating training")
+        print_msg(f"Batch {batch}: Invalid loss, terminating training")
         self.model.stop_training = True

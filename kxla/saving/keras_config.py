@@ -195,11 +195,13 @@ def _clean(value, key, custom_objects, safe_mode, where):
 
 
 def _lambda_function(config, safe_mode, where):
-    """Keras's marshalled lambda, loaded only when the caller turned safe mode off."""
-    if safe_mode:
+    """Keras's marshalled lambda, loaded only when the caller (or enable_unsafe_deserialization) turned safe mode off."""
+    from .. import config as kxla_config
+    if safe_mode and kxla_config.in_safe_mode() is not False:
         raise ValueError(
             f"{where}: the Lambda layer's function is marshalled Python bytecode. Loading it runs code from the "
-            "file, which is refused in safe mode. Pass safe_mode=False if you trust the file, or register the "
+            "file, which is refused in safe mode. Pass safe_mode=False (or call "
+            "kxla.config.enable_unsafe_deserialization()) if you trust the file, or register the "
             "function with @register_keras_serializable and build the layer with it.")
     import marshal
     import types

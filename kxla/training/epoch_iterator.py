@@ -32,6 +32,16 @@ class FitData(NamedTuple):
     steps_per_epoch: int | None  # arrays: batches per epoch, continuing through the data across epochs
 
 
+def first_batches(data: EpochData, steps, batch_size: int) -> EpochData:
+    """The first ``steps`` batches of ``data`` (Keras's ``steps`` over arrays); all of it when None."""
+    if not steps or data.n <= steps * batch_size:
+        return data
+    n = steps * batch_size
+    cut = lambda a: None if a is None else a[:n]  # noqa: E731
+    return EpochData([cut(a) for a in data.xs], None if data.ys is None else [cut(a) for a in data.ys],
+                     cut(data.sw), n)
+
+
 class ArrayCursor:
     """Keras's epoch iterator over arrays with ``steps_per_epoch``: each epoch takes the next batches of
     one pass over the (shuffled) data; a pass that runs out ends the epoch early (with Keras's warning)

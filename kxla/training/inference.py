@@ -13,10 +13,12 @@ from __future__ import annotations
 import jax
 import numpy as np
 
+from .. import config as _config
+from ..utils.traceback_utils import filter_traceback
 from ..distribution import distribution_lib as _distribution_lib
 from ..ops.tracing import Variable
 from . import data as data_mod, validation
-from .epoch_iterator import EpochData
+from .epoch_iterator import EpochData, first_batches
 from .loop import LazyLogs
 from .step_builder import PredictHit, current_distribution, overrides_step
 
@@ -24,15 +26,18 @@ from .step_builder import PredictHit, current_distribution, overrides_step
 class Inference:
     """Mixin of ``Trainer``: ``evaluate`` and ``predict``."""
 
+    @filter_traceback
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False):
         """Loss and metrics over ``x, y`` (Keras 3 signature)."""
         self._require_compiled("evaluate")
         validation.check_batch_size(batch_size)
+        steps = _config.capped_steps(steps)
         if data_mod.is_batch_iterable(x):                 # a generator of (x, y[, sample_weight])
             (x, y, sample_weight), batch_size = self._generator_arrays(x, steps, "evaluate")
         data = self._prepare(x, y, sample_weight, need_y=True)
         batch_size = batch_size or 32
+        data = first_batches(data, steps, batch_size)     # Keras's steps over arrays: the first batches
         verbose = 1 if verbose == "auto" else int(verbose)
         cblist = self._callback_list(callbacks, verbose, {"steps": data_mod.num_batches(data.n, batch_size),
                                                           "verbose": verbose}, mode="test_only")
@@ -71,6 +76,7 @@ class Inference:
             cblist.on_test_end(logs)
         return logs
 
+    @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs for ``x`` as numpy arrays, computed batch by batch (Keras 3 signature).
 
@@ -80,6 +86,9 @@ class Inference:
         call, weights prepared once and reused until they change.
         """
         validation.check_batch_size(batch_size)
+        steps = _config.capped_steps(steps)
+        if steps is not None and x.__class__ is np.ndarray:   # Keras's steps over arrays: the first batches
+            x = x[:steps * (batch_size or 32)]
         if verbose == 0 and not callbacks and x.__class__ is np.ndarray:
             out = self._predict_fast(x, batch_size)
             if out is not None:
@@ -91,7 +100,7 @@ class Inference:
                 raise ValueError("predict() received a generator that yielded no batches")
             batch_size = batch_size or len(np.asarray(data_mod._first(batches[0])))
             x = data_mod._concat(batches)
-        data = self._prepare(x)
+        data = first_batches(self._prepare(x), steps, batch_size or 32)
         verbose = 1 if verbose == "auto" else int(verbose)
         rows = batch_size or (32 if data.n >= 32 else _bucket(data.n))
         cblist = self._callback_list(callbacks, verbose, {"steps": data_mod.num_batches(data.n, rows),

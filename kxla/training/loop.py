@@ -17,13 +17,16 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
+from .. import config as _config
+from ..utils.io_utils import print_msg
+from ..utils.traceback_utils import filter_traceback
 from ..ir import get_op
 from ..utils.random import next_seed, numpy_rng
 from . import compile_stats as _compile_stats_mod
 from . import data as data_mod
 from . import plan as plan_mod
 from . import validation
-from .epoch_iterator import ArrayCursor
+from .epoch_iterator import ArrayCursor, first_batches
 from .state import interrupt_guard, raise_pending
 from .step_builder import current_distribution, step_key
 
@@ -103,6 +106,7 @@ class FitRun:
 class Loop:
     """Mixin of ``Trainer``: ``fit``."""
 
+    @filter_traceback
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -112,8 +116,13 @@ class Loop:
         self._require_compiled("fit")
         validation.check_batch_size(batch_size)
         validation.check_batch_size(validation_batch_size, "validation_batch_size")
+        epochs, steps_per_epoch = _config.capped_epochs(epochs), _config.capped_steps(steps_per_epoch)
+        if validation_data is not None or validation_split:
+            validation_steps = _config.capped_steps(validation_steps)
         data = self._fit_data(x, y, sample_weight, class_weight, batch_size, shuffle, steps_per_epoch,
                               validation_split, validation_data, validation_steps)
+        if data.val is not None:   # Keras's validation_steps over arrays: the first batches
+            data = data._replace(val=first_batches(data.val, validation_steps, validation_batch_size or data.batch_size))
         verbose = 1 if verbose == "auto" else int(verbose)
         steps = data.steps_per_epoch or data_mod.num_batches(data.train.n, data.batch_size)
         history = History()
@@ -353,7 +362,7 @@ class Loop:
         if lines and plan.k > 1:
             lines.append(f"steps_per_execution={self.steps_per_execution}: {plan.mode} of {plan.k} ({plan.reason})")
         for line in lines:
-            print(line, flush=True)
+            print_msg(line)
 
 
 class _Null:

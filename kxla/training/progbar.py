@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 import time
 
+from ..utils.io_utils import print_msg
+
 
 def format_logs(logs: dict) -> str:
     return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if isinstance(v, (int, float)))
@@ -54,7 +56,7 @@ class Progbar:
         metrics = format_logs(logs or {})
         if self.verbose == 2:
             line = f"{current}/{self.target} - {_format_time(elapsed)} - {_per_step(elapsed, current)}"
-            self.stream.write(line + (f" - {metrics}" if metrics else "") + "\n")
+            print_msg(line + (f" - {metrics}" if metrics else ""), stream=self.stream)
         else:
             target = self.target or current
             filled = int(self.width * min(current, target) / max(target, 1))
@@ -63,5 +65,4 @@ class Progbar:
             line = f"{current:>{digits}}/{target} {bar} {_format_time(elapsed)} {_per_step(elapsed, current)}"
             if metrics:
                 line += f" - {metrics}"
-            self.stream.write(("\r" if self._dynamic else "") + line + ("\n" if finalize else ""))
-        self.stream.flush()
+            print_msg(("\r" if self._dynamic else "") + line + ("\n" if finalize else ""), False, self.stream)

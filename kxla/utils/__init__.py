@@ -32,3 +32,8 @@ __all__ += ["split_dataset", "get_file", "timeseries_dataset_from_array", "get_s
             "is_keras_tensor", "standardize_dtype", "CustomObjectScope", "custom_object_scope",
             "deserialize_keras_object", "get_custom_objects", "get_registered_name", "get_registered_object",
             "register_keras_serializable", "serialize_keras_object"]
+from .config import Config
+from .progbar import Progbar
+from .io_utils import disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled
+__all__ += ["Config", "Progbar", "disable_interactive_logging", "enable_interactive_logging",
+            "is_interactive_logging_enabled"]
