@@ -25,7 +25,8 @@ __version__ = "0.1.0"
 _SUBMODULES = ("config", "ir", "ops", "activations", "constraints", "initializers", "regularizers", "random",
                "backend", "tree", "dtype_policies", "mixed_precision", "layers", "losses", "metrics", "optimizers",
                "callbacks", "utils", "datasets", "saving", "debug", "testing", "passes", "applications",
-               "wrappers", "distribution", "lowering", "devices", "models", "training", "quantizers")
+               "wrappers", "distribution", "lowering", "devices", "models", "training", "quantizers",
+               "preprocessing")
 
 # Top-level names defined elsewhere: name -> module that defines it.
 _NAMES = {

@@ -37,3 +37,9 @@ from .progbar import Progbar
 from .io_utils import disable_interactive_logging, enable_interactive_logging, is_interactive_logging_enabled
 __all__ += ["Config", "Progbar", "disable_interactive_logging", "enable_interactive_logging",
             "is_interactive_logging_enabled"]
+from .image_utils import array_to_img, img_to_array, load_img, save_img
+from .image_dataset import image_dataset_from_directory
+from .text_dataset import text_dataset_from_directory
+from .audio_dataset import audio_dataset_from_directory
+__all__ += ["array_to_img", "img_to_array", "load_img", "save_img", "image_dataset_from_directory",
+            "text_dataset_from_directory", "audio_dataset_from_directory"]
