@@ -1,6 +1,7 @@
 """The pass pipeline's own benchmarks (issue 3): what the passes buy at run time, and what they cost.
 
     python benchmarks/passes_bench.py [--quick]
+    python benchmarks/passes_bench.py --pipeline-only [--repeats 5]   # part 4 at 10k nodes only, no jax
 
 Measures, in one process on the same machine:
   1. predict throughput of a channels_first CNN with the default inference pipeline vs the same
@@ -115,10 +116,39 @@ def pipeline_time(n_nodes: int, text=chain_text) -> dict:
             "per_pass_ms": {s.name: round(s.seconds * 1e3, 1) for s in pm.statistics}}
 
 
+def pipeline_only(repeats: int) -> dict:
+    """Part 4 alone at 10k nodes: best and median wall and CPU seconds of ``repeats`` runs per chain kind.
+
+    CPU time (``time.process_time``) is the steadier figure on a shared machine. Prints JSON.
+    """
+    out = {}
+    for label, text in (("batch_norm_chain", chain_text), ("plain_chain", plain_chain_text)):
+        graph = kxla.ir.parse(text(10000))
+        walls, cpus = [], []
+        for _ in range(repeats):
+            pm = kp.PassManager(kp.INFERENCE_PIPELINE, verify=False)
+            w, c = time.perf_counter(), time.process_time()
+            pm.run(graph)
+            walls.append(time.perf_counter() - w)
+            cpus.append(time.process_time() - c)
+        walls.sort()
+        cpus.sort()
+        out[label] = {"nodes": len(graph.nodes), "wall_best_s": round(walls[0], 3),
+                      "wall_median_s": round(walls[len(walls) // 2], 3), "cpu_best_s": round(cpus[0], 3),
+                      "cpu_median_s": round(cpus[len(cpus) // 2], 3)}
+    print(json.dumps(out, indent=2))
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--pipeline-only", action="store_true")
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    if args.pipeline_only:
+        pipeline_only(args.repeats)
+        return
     n, repeats = (2048, 3) if args.quick else (8192, 5)
     rng = np.random.default_rng(0)
     results = {"machine": f"{platform.machine()} {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d"),

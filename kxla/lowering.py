@@ -1,4 +1,5 @@
-"""Graph -> one pure JAX function. Knows the IR and the op registry's lowering rules, nothing of layers.
+"""Graph -> one pure JAX function, through the one graph evaluator. Knows the IR and the op registry's
+lowering rules, nothing of layers.
 
     fn = kxla.lower(graph)
     outputs, new_state = fn(params, state, inputs, rng=None, training=False)
@@ -8,20 +9,138 @@ sequence in graph-input order (or a dict by input name). ``new_state`` holds
 every state entry, updated where the graph says so. Each node runs under a
 ``jax.named_scope`` of its layer path (a fused node: its source layers joined
 by "+", ``conv2d+activation``), so the lowered program's metadata names the layers.
+
+``Evaluator`` is the only walk over a graph's nodes that computes values (as
+torch.fx's ``Interpreter``): ``lower`` runs it under ``jax.jit`` tracing,
+``kxla.debug.Interpreter`` runs it eagerly with hooks around every node, and
+``kxla.debug.check_numerics`` reuses ``eval_node`` for its per-node vjps.
+Hooks are objects with ``before_node(node, inputs)`` and/or
+``after_node(node, inputs, outputs)``; each may return a list replacing the
+inputs/outputs (None keeps them).
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 import jax
 
-from .ir import Graph, get_op
+from .ir import Graph, Node, get_op
 from .ops.core import LowerContext
 from .ops.random_ops import random_key_ids
 
 
 class LoweringError(ValueError):
     """The lowered function was called with arguments that do not fit the graph."""
+
+
+class Evaluator:
+    """Evaluates ``graph`` node by node through each op's lowering rule, calling ``hooks`` around each node.
+
+    Arguments:
+      graph: a verified kxla.ir.Graph.
+      hooks: objects with ``before_node`` / ``after_node`` (see module doc); run in list order,
+        each seeing the previous hook's replacements.
+
+    Attributes:
+      values: after ``run(..., keep_values=True)``, ``id(Value) -> array`` for every graph
+        argument and node result.
+      node_index: ``id(node) -> position`` in ``graph.nodes``.
+      key_ids: ``id(node) -> key id`` folded into ``rng`` for the node (its random-draw rank).
+    """
+
+    def __init__(self, graph: Graph, hooks: Iterable = ()):
+        self.graph = graph
+        self.hooks = list(hooks)
+        self.nodes = list(graph.nodes)
+        self.node_index = {id(n): i for i, n in enumerate(self.nodes)}
+        keys = random_key_ids(self.nodes)
+        self.key_ids = {id(n): keys.get(id(n), i) for i, n in enumerate(self.nodes)}
+        self._plan = [(n, [id(v) for v in n.inputs], [id(r) for r in n.results]) for n in self.nodes]
+        self._outputs = [id(v) for v in graph.outputs]
+        self._state_names = [v.name for v in graph.state]
+        self._updates = [(s.name, id(v)) for s, v in graph.updates]
+        self.values: dict = {}
+
+    # -- one node ---------------------------------------------------------------------
+    def context(self, node: Node, rng=None, training: bool = False) -> LowerContext:
+        """The ``LowerContext`` the node's rule sees: the training flag and the node's random key."""
+        return LowerContext(rng=rng, training=training, node_index=self.key_ids[id(node)])
+
+    def eval_node(self, node: Node, inputs: list, rng=None, training: bool = False) -> list:
+        """Run one node's lowering rule on ``inputs``; returns a list with one array per result."""
+        with jax.named_scope("+".join(node.layers) or node.op):     # every source layer
+            result = get_op(node.op).lower(self.context(node, rng, training), *inputs, **node.attrs)
+        return [result] if len(node.results) == 1 else list(result)
+
+    # -- the graph --------------------------------------------------------------------
+    def run(self, params: dict, state: dict, inputs, rng=None, training: bool = False,
+            keep_values: bool = False):
+        """Evaluate the graph; returns ``(outputs, new_state)`` (see module doc for the arguments)."""
+        env = self.bind(params, state, inputs)
+        hooks = self.hooks
+        for node, ins, outs in self._plan:
+            args = [env[i] for i in ins]
+            if hooks:
+                args = self._before(node, args)
+            results = self.eval_node(node, args, rng=rng, training=training)
+            if hooks:
+                results = self._after(node, args, results)
+            env.update(zip(outs, results))
+        self.values = env if keep_values else {}
+        new_state = {name: state[name] for name in self._state_names}
+        for name, vid in self._updates:
+            new_state[name] = env[vid]
+        return [env[i] for i in self._outputs], new_state
+
+    def bind(self, params: dict, state: dict, inputs) -> dict:
+        """``id(Value) -> array`` for the graph's inputs, parameters and state (checked by name and count)."""
+        g = self.graph
+        names = [v.name for v in g.inputs]
+        if isinstance(inputs, dict):
+            missing = [n for n in names if n not in inputs]
+            if missing:
+                raise LoweringError(f"missing graph inputs {missing}; graph @{g.name} takes {names}")
+            inputs = [inputs[n] for n in names]
+        inputs = list(inputs)
+        if len(inputs) != len(g.inputs):
+            raise LoweringError(f"graph @{g.name} takes {len(g.inputs)} input(s), got {len(inputs)}")
+        env = {id(v): self.argument(x) for v, x in zip(g.inputs, inputs)}
+        for kind, values, table, where in (("parameter", g.params, params, "params"),
+                                           ("state", g.state, state, "state")):
+            for v in values:
+                try:
+                    env[id(v)] = self.argument(table[v.name])
+                except KeyError:
+                    raise LoweringError(f"{kind} {v.name!r} missing from {where}") from None
+        return env
+
+    def argument(self, x):
+        """How a graph argument enters the evaluation (as given; the debug Interpreter makes jax arrays)."""
+        return x
+
+    def _before(self, node, args):
+        for hook in self.hooks:
+            before = getattr(hook, "before_node", None)
+            replaced = before(node, args) if before is not None else None
+            if replaced is not None:
+                args = _check_count(node, replaced, len(node.inputs), "before_node", "inputs")
+        return args
+
+    def _after(self, node, args, results):
+        for hook in self.hooks:
+            after = getattr(hook, "after_node", None)
+            replaced = after(node, args, results) if after is not None else None
+            if replaced is not None:
+                results = _check_count(node, replaced, len(node.results), "after_node", "outputs")
+        return results
+
+
+def _check_count(node, replaced, n, hook, what) -> list:
+    replaced = list(replaced)
+    if len(replaced) != n:
+        raise ValueError(f"a {hook} hook returned {len(replaced)} {what} for {node.op} "
+                         f"(layer {node.layer!r}), which has {n}")
+    return replaced
 
 
 def lower(graph: Graph) -> Callable:
@@ -33,49 +152,10 @@ def lower(graph: Graph) -> Callable:
     Returns:
       A pure function, ready for ``jax.jit``/``jax.grad``; outputs is a list.
     """
-    nodes = [(get_op(n.op), n, [id(v) for v in n.inputs], [id(r) for r in n.results])
-             for n in graph.nodes]
-    input_ids = [id(v) for v in graph.inputs]
-    input_names = [v.name for v in graph.inputs]
-    param_ids = [(v.name, id(v)) for v in graph.params]
-    state_ids = [(v.name, id(v)) for v in graph.state]
-    output_ids = [id(v) for v in graph.outputs]
-    key_ids = random_key_ids(graph.nodes)
-    key_ids = [key_ids.get(id(n), i) for i, n in enumerate(graph.nodes)]
-    updates = [(s.name, id(v)) for s, v in graph.updates]
+    evaluator = Evaluator(graph)
 
     def fn(params, state, inputs, rng=None, training=False):
-        env = {}
-        if isinstance(inputs, dict):
-            missing = [n for n in input_names if n not in inputs]
-            if missing:
-                raise LoweringError(f"missing graph inputs {missing}; graph @{graph.name} takes {input_names}")
-            inputs = [inputs[n] for n in input_names]
-        if len(inputs) != len(input_ids):
-            raise LoweringError(f"graph @{graph.name} takes {len(input_ids)} input(s), got {len(inputs)}")
-        env.update(zip(input_ids, inputs))
-        for name, vid in param_ids:
-            try:
-                env[vid] = params[name]
-            except KeyError:
-                raise LoweringError(f"parameter {name!r} missing from params") from None
-        for name, vid in state_ids:
-            try:
-                env[vid] = state[name]
-            except KeyError:
-                raise LoweringError(f"state {name!r} missing from state") from None
-        for index, (opdef, node, ins, outs) in enumerate(nodes):
-            ctx = LowerContext(rng=rng, training=training, node_index=key_ids[index])
-            with jax.named_scope("+".join(node.layers) or node.op):     # every source layer
-                result = opdef.lower(ctx, *[env[i] for i in ins], **node.attrs)
-            if len(outs) == 1:
-                env[outs[0]] = result
-            else:
-                env.update(zip(outs, result))
-        new_state = {name: state[name] for name, _ in state_ids}
-        for name, vid in updates:
-            new_state[name] = env[vid]
-        return [env[i] for i in output_ids], new_state
+        return evaluator.run(params, state, inputs, rng=rng, training=training)
 
     fn.graph = graph
     return fn

@@ -46,7 +46,7 @@ _BUILTIN: dict[str, tuple[str, str, str]] = {
                        "fold inference batch_norm into the preceding conv/matmul (kernel and bias "
                        "rescaled in the graph)"),
     "fuse-bias-activation": ("fuse_bias_activation", "FuseBiasActivation",
-                             "matmul/conv + bias_add + activation -> fused_dense / fused_conv*"),
+                             "matmul/conv + bias_add + activation -> dense / conv with bias and activation attributes"),
     "fuse-parallel-matmul": ("fuse_parallel_matmul", "FuseParallelMatmul",
                              "matmuls sharing an input -> one matmul on concatenated kernels + split"),
     "convert-layout": ("convert_layout", "ConvertLayout",

@@ -112,6 +112,8 @@ class FoldBatchNorm(Pass):
             return False
         if not all(static(v) for v in (mean, var, gamma, beta)):
             return False
+        if not rw.hoist([mean, var, gamma, beta] + ([bias] if bias is not None else []), before=conv):
+            return False                   # the new kernel and bias are computed right before conv
         b = rw.builder(before=conv, layer=bn.layer)
         eps = b.constant(bn.attrs["epsilon"], dtype=var.type.dtype)
         scale = b.multiply(b.rsqrt(b.add(var, eps)), gamma)          # rsqrt(var + eps) * gamma

@@ -1,14 +1,14 @@
 """``fuse-bias-activation``: matmul/conv + bias_add + activation -> one node.
 
-Matmuls become ``fused_dense`` (kxla/ops/fused.py); convolutions (ops with
+Matmuls become ``dense`` (kxla/ops/fused.py); convolutions (ops with
 the "convolution" trait: ``conv``, ``depthwise_conv``, ``conv_transpose``)
 stay the same op and take the bias as a third input and the activation as
 their ``activation`` attribute. Interior values must have exactly one reader,
 so nothing else sees the unfused intermediate. Rows, largest pattern first::
 
-    act(bias_add(matmul(x, k), b))  -> fused_dense(x, k, b){activation=act}
-    act(matmul(x, k))               -> fused_dense(x, k){activation=act}
-    bias_add(matmul(x, k), b)       -> fused_dense(x, k, b){activation="linear"}
+    act(bias_add(matmul(x, k), b))  -> dense(x, k, b){activation=act}
+    act(matmul(x, k))               -> dense(x, k){activation=act}
+    bias_add(matmul(x, k), b)       -> dense(x, k, b){activation="linear"}
     act(bias_add(conv(x, k), b))    -> conv(x, k, b){..., activation=act}   (same for the others)
 
 The matmul kernel must be 2-D and the bias on the last axis; the conv bias on
@@ -64,7 +64,7 @@ def _bias_on_channels(node) -> bool:
 def _feeds_activation(node) -> bool:
     """True when the bias_add's only reader is a fusable activation (let the bigger row match there)."""
     users = node.results[0].users
-    return len(users) == 1 and _is_act(users[0])
+    return len(users) == 1 and _is_act(next(iter(users)))
 
 
 def _standalone_bias(pred):
@@ -87,15 +87,15 @@ def _fused_conv(b, x, k, conv, activation, *bias):
 
 
 RULES = [
-    # act(matmul(x, k) + b) -> fused_dense(x, k, b){act}
+    # act(matmul(x, k) + b) -> dense(x, k, b){act}
     (P(ACT, BIASED_MATMUL, where=_is_act),
-     lambda b, x, k, bias, root: b.fused_dense(x, k, bias, activation=_act(root))),
-    # act(matmul(x, k)) -> fused_dense(x, k){act}
+     lambda b, x, k, bias, root: b.dense(x, k, bias, activation=_act(root))),
+    # act(matmul(x, k)) -> dense(x, k){act}
     (P(ACT, MATMUL, where=_is_act),
-     lambda b, x, k, root: b.fused_dense(x, k, activation=_act(root))),
-    # matmul(x, k) + b -> fused_dense(x, k, b){linear}
+     lambda b, x, k, root: b.dense(x, k, activation=_act(root))),
+    # matmul(x, k) + b -> dense(x, k, b){linear}
     (P("bias_add", MATMUL, B, where=_standalone_bias(_bias_on_last)),
-     lambda b, x, k, bias: b.fused_dense(x, k, bias, activation="linear")),
+     lambda b, x, k, bias: b.dense(x, k, bias, activation="linear")),
     # act(conv(x, k) + b) -> conv(x, k, b){act}
     (P(ACT, BIASED_CONV, where=_is_act),
      lambda b, x, k, bias, conv, root: _fused_conv(b, x, k, conv, _act(root), bias)),
@@ -110,7 +110,7 @@ RULES = [
 
 @dataclass(frozen=True)
 class FuseBiasActivation(Pass):
-    """matmul/conv + bias_add + activation -> fused_dense / conv with bias and activation."""
+    """matmul/conv + bias_add + activation -> dense / conv with bias and activation attributes."""
 
     name = "fuse-bias-activation"
 

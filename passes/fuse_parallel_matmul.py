@@ -41,7 +41,7 @@ class FuseParallelMatmul(Pass):
             x = node.inputs[0]
             seen.add(id(x))
             by_kernel: dict[tuple, list] = {}
-            for user in dict.fromkeys(x.users):
+            for user in list(x.users):
                 if user.op != "matmul" or rw.is_erased(user) or user.inputs[0] is not x or user.inputs[1] is x:
                     continue
                 k = user.inputs[1]
@@ -67,6 +67,8 @@ class FuseParallelMatmul(Pass):
         (y_t,) = get_op("matmul").infer_types([x.type, kc_t], {})
         outs = get_op("split").infer_types([y_t], {"indices": points, "axis": y_t.rank - 1})
         if [t for t in outs] != [n.results[0].type for n in group]:
+            return False
+        if not rw.hoist(kernels, before=group[0]):        # the concatenation is placed before the first
             return False
         b = rw.builder(before=group[0])
         kc = b.concatenate(*kernels, axis=1)

@@ -11,13 +11,12 @@ are callbacks installed on that hook.
 """
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from kxla.ir import Graph, Node, Value, VerificationError, verify
+from kxla.ir import Graph, VerificationError, verify
 
 from .base import Pass, PassError, PassOptionError
 from .rewriter import Rewriter
@@ -137,33 +136,6 @@ def pipeline_text(passes: Iterable[Pass]) -> str:
     return ",".join(str(p) for p in passes)
 
 
-def _copy_attr(value):
-    return [_copy_attr(v) for v in value] if isinstance(value, list) else value
-
-
-def clone(graph: Graph) -> Graph:
-    """A structural deep copy of ``graph`` (new Values and Nodes; like ``graph.copy()`` without text)."""
-    new: dict[int, Value] = {}
-
-    def arg(v: Value) -> Value:
-        c = Value(v.type, name=v.name, kind=v.kind, attrs={k: _copy_attr(a) for k, a in v.attrs.items()})
-        new[id(v)] = c
-        return c
-
-    g = Graph(graph.name, [arg(v) for v in graph.inputs], [arg(v) for v in graph.params],
-              [arg(v) for v in graph.state])
-    for n in graph.nodes:
-        c = Node(n.op, [new[id(v)] for v in n.inputs], {k: _copy_attr(a) for k, a in n.attrs.items()},
-                 [r.type for r in n.results], layer=n.layer)
-        c.meta = dict(n.meta)
-        for old, r in zip(n.results, c.results):
-            new[id(old)] = r
-        g.nodes.append(c)
-    g.outputs = [new[id(v)] for v in graph.outputs]
-    g.updates = [(new[id(s)], new[id(v)]) for s, v in graph.updates]
-    return g
-
-
 # -- callbacks built on the hook ------------------------------------------------
 def _printer(stream, names: set | None):
     def callback(previous, graph, next_, stats):
@@ -234,18 +206,7 @@ class PassManager:
           PassError: a pass raised; the message names it and the passes that ran before.
           PassVerificationError: the IR was invalid after a pass (only with ``verify=True``).
         """
-        # Nodes and values reference each other, so every pass allocates cyclic garbage; Python's
-        # cyclic collector would rescan the whole graph many times per pass. Pause it for the run.
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            return self._run(graph)
-        finally:
-            if paused:
-                gc.enable()
-
-    def _run(self, graph: Graph) -> Graph:
-        g = clone(graph)
+        g = graph.clone()
         self.statistics = []
         history: list[str] = []
         self._hook(None, g, self.passes[0] if self.passes else None, None)
@@ -255,7 +216,6 @@ class PassManager:
             t0 = time.perf_counter()
             try:
                 changed = p.run(g, rw)
-                rw.finalize()
             except PassError:
                 raise
             except Exception as e:

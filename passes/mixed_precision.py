@@ -10,7 +10,7 @@ each compute node whose floating inputs are float32 is replaced by::
     %d = cast(%c) {dtype="float32"}           // back to float32 for every reader
 
 Compute ops: those with the "compute_heavy" trait in their definition
-(matmul, fused_dense, conv, depthwise_conv, conv_transpose, einsum,
+(matmul, dense, conv, depthwise_conv, conv_transpose, einsum,
 tensordot). Everything else (activations, normalization,
 softmax, reductions, the loss) stays float32; XLA fuses the casts into the
 neighbouring elementwise ops. Gradients flow through the casts, so weights

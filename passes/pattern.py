@@ -274,7 +274,7 @@ def apply_rules(rw: Rewriter, rules, max_rewrites: int | None = None) -> int:
                 for n in reversed(created):
                     rw.erase_if_dead(n, recursive=False)
                 continue
-            readers = list(dict.fromkeys(node.results[0].users))
+            readers = list(node.results[0].users)
             if new.producer is not None and any(new.producer is n for n in created):
                 new.producer.layer = merge_layers(n.layer for n in m.nodes)   # attribution survives
             rw.replace_node(node, [new])

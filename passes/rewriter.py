@@ -14,12 +14,13 @@ plus any pass-specific counters (``rw.count("transposes_inserted")``). The
 counts are the pass statistics that ``PassManager.report()`` shows and that
 tests assert.
 
-Node order is kept lazily so a pass stays linear: new nodes are queued before
-an anchor node and erased nodes are skipped; ``graph.nodes`` is rebuilt once,
-in ``finalize()`` (the pass manager calls it after each pass), which also
-restores a topological order if a new node was anchored too early. Use-lists
-(``value.users``) are always current. Iterate with ``rw.walk()`` rather than
-``graph.nodes`` while rewriting.
+The graph's node list is edited in place: ``insert`` places a node right
+before its anchor (or at the end), ``erase`` unlinks it, ``move_before`` and
+``hoist`` move existing nodes. Nothing repairs the order afterwards: a pass
+that makes a node read a value defined after it leaves IR that the verifier
+rejects (``use before definition``). Use-lists (``value.users``) are always
+current. ``rw.walk()`` visits the nodes present when it is called, skipping
+those erased meanwhile.
 """
 from __future__ import annotations
 
@@ -45,9 +46,6 @@ class Rewriter:
         self.replaced = 0
         self.counters: Counter = Counter()
         self._modified: set[int] = set()
-        self._before: dict[int, list[Node]] = {}   # id(anchor) -> nodes to place before it
-        self._tail: list[Node] = []
-        self._erased: set[int] = set()
         self._new: list[Node] = []                 # nodes created since the last take_new()
 
     # -- statistics ------------------------------------------------------------
@@ -66,29 +64,27 @@ class Rewriter:
     # -- queries ---------------------------------------------------------------
     def walk(self) -> Iterator[Node]:
         """The graph's nodes in order as of this call, skipping nodes erased meanwhile."""
-        for node in self.current_nodes():
-            if id(node) not in self._erased:
+        nodes = self.graph.nodes
+        for node in list(nodes):
+            if node in nodes:
                 yield node
 
-    def current_nodes(self) -> list[Node]:
-        """A snapshot of the live nodes including those inserted so far, in their queued order."""
-        if not self._before and not self._tail:
-            return [n for n in self.graph.nodes if id(n) not in self._erased]
-        return [n for n in self._spliced() if id(n) not in self._erased]
-
     def is_erased(self, node: Node) -> bool:
-        return id(node) in self._erased
+        """True for a node no longer in the graph (erased or replaced)."""
+        return node not in self.graph.nodes
 
     def num_uses(self, value: Value) -> int:
-        """Readers of ``value``: node uses plus graph outputs and state updates."""
+        """Uses of ``value``: one per node input slot reading it, plus graph outputs and state updates."""
         g = self.graph
-        return len(value.users) + sum(v is value for v in g.outputs) + sum(v is value for _, v in g.updates)
+        return sum(sum(v is value for v in n.inputs) for n in value.users) + \
+            sum(v is value for v in g.outputs) + sum(v is value for _, v in g.updates)
 
     def only_reader(self, value: Value) -> Node | None:
         """The single node reading ``value`` once, if that is its only use (not an output); else None."""
         if len(value.users) != 1 or self.is_graph_result(value):
             return None
-        return value.users[0]
+        (node,) = value.users
+        return node if sum(v is value for v in node.inputs) == 1 else None
 
     def is_graph_result(self, value: Value) -> bool:
         g = self.graph
@@ -103,7 +99,7 @@ class Rewriter:
     def insert(self, op: str, inputs: Iterable[Value], attrs: dict | None = None, *,
                before: Node | None = None, layer: str | None = None,
                types: Iterable[TensorType] | None = None) -> Node:
-        """Create a node and queue it before ``before`` (or at the end); return it.
+        """Create a node, place it right before ``before`` (or at the end) and return it.
 
         Attributes are completed with the op's defaults and result types come
         from the op's shape rule unless ``types`` is given. ``layer`` defaults
@@ -117,10 +113,7 @@ class Rewriter:
         if layer is None and before is not None:
             layer = before.layer
         node = Node(opdef.name, inputs, attrs, list(types), layer=layer)     # an old name: the current op
-        if before is None:
-            self._tail.append(node)
-        else:
-            self._before.setdefault(id(before), []).append(node)
+        self.graph.nodes.insert_before(before, node)
         self.inserted += 1
         self._new.append(node)
         return node
@@ -166,7 +159,7 @@ class Rewriter:
         stack, erased = [node], 0
         while stack:
             n = stack.pop()
-            if id(n) in self._erased or any(r.users or self.is_graph_result(r) for r in n.results):
+            if self.is_erased(n) or any(r.users or self.is_graph_result(r) for r in n.results):
                 continue
             producers = [v.producer for v in n.inputs if v.producer is not None]
             self.erase(n)
@@ -177,7 +170,7 @@ class Rewriter:
 
     def _drop(self, node: Node) -> None:
         node.drop()
-        self._erased.add(id(node))
+        self.graph.nodes.remove(node)
 
     # -- editing in place ------------------------------------------------------
     def set_inputs(self, node: Node, inputs: Iterable[Value]) -> None:
@@ -187,7 +180,7 @@ class Rewriter:
             self._modified.add(id(node))
 
     def set_input(self, node: Node, index: int, value: Value) -> None:
-        inputs = node.inputs
+        inputs = list(node.inputs)
         inputs[index] = value
         self.set_inputs(node, inputs)
 
@@ -220,66 +213,35 @@ class Rewriter:
         state, _ = self.graph.updates[index]
         self.graph.updates[index] = (state, value)
 
-    # -- order -----------------------------------------------------------------
-    def _spliced(self) -> list[Node]:
-        out = []
-        before = self._before
-        for node in self.graph.nodes:
-            queued = before.get(id(node))
-            if queued:
-                out.extend(queued)
-            out.append(node)
-        placed = {id(n) for n in out}
-        for anchor_id, queued in before.items():   # anchors that were never in graph.nodes
-            for n in queued:
-                if id(n) not in placed:
-                    out.append(n)
-                    placed.add(id(n))
-        out.extend(n for n in self._tail if id(n) not in placed)
-        return out
+    # -- moving ----------------------------------------------------------------
+    def move_before(self, node: Node, anchor: Node) -> None:
+        """Move ``node`` right before ``anchor`` (counted as modified; the caller keeps the order valid)."""
+        if node is not anchor and node._next is not anchor:
+            self.graph.nodes.move_before(node, anchor)
+            self._modified.add(id(node))
 
-    def finalize(self) -> Graph:
-        """Write the node list back: queued nodes placed, erased nodes dropped, topological order ensured."""
-        nodes = [n for n in self._spliced() if id(n) not in self._erased]
-        self._before.clear()
-        self._tail.clear()
-        self.graph.nodes = _topological(self.graph, nodes)
-        self._erased.clear()
-        return self.graph
+    def hoist(self, values: Iterable[Value], before: Node) -> bool:
+        """Make every value in ``values`` defined before ``before`` by moving the nodes computing it.
 
-
-def _topological(graph: Graph, nodes: list[Node]) -> list[Node]:
-    """``nodes`` if already in def-before-use order, else a stable depth-first reordering."""
-    defined = {id(v) for v in graph.inputs + graph.params + graph.state}
-    ok = True
-    for n in nodes:
-        if any(id(v) not in defined for v in n._inputs):
-            ok = False
-            break
-        defined.update(id(r) for r in n.results)
-    if ok:
-        return nodes
-    members = {id(n) for n in nodes}
-    done: set[int] = set()
-    out: list[Node] = []
-    for root in nodes:
-        if id(root) in done:
-            continue
-        stack = [(root, False)]
+        The nodes at or after ``before`` that the values depend on move, in their
+        order, to just before it. Returns False, moving nothing, when that is
+        impossible: the values depend on ``before`` itself or on an op with an
+        effect (random draws stay where they are).
+        """
+        nodes = self.graph.nodes
+        late: dict[int, Node] = {}
+        stack = [v.producer for v in values if v.producer is not None]
         while stack:
-            node, expanded = stack.pop()
-            if id(node) in done:
+            n = stack.pop()
+            if id(n) in late or nodes.comes_before(n, before):
                 continue
-            if expanded:
-                done.add(id(node))
-                out.append(node)
-                continue
-            stack.append((node, True))
-            for v in reversed(node._inputs):
-                p = v.producer
-                if p is not None and id(p) in members and id(p) not in done:
-                    stack.append((p, False))
-    return out
+            if n is before or get_op(n.op).effect is not None:
+                return False
+            late[id(n)] = n
+            stack.extend(v.producer for v in n.inputs if v.producer is not None)
+        for n in sorted(late.values(), key=nodes.order_key):
+            self.move_before(n, before)
+        return True
 
 
 class Builder:

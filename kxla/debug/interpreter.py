@@ -1,9 +1,10 @@
 """``Interpreter``: run an IR graph node by node, un-jitted, with hooks around every node.
 
-It computes exactly what ``kxla.lower(graph)`` computes — each node calls its
-op's registered lowering rule with the same ``LowerContext`` (training flag,
-per-node random key) — but on concrete arrays, one op at a time, so a hook can
-look at (or replace) every intermediate value::
+It is the evaluator ``kxla.lower(graph)`` traces (``kxla.lowering.Evaluator``:
+each node calls its op's registered lowering rule with the same
+``LowerContext``, training flag and per-node random key), run on concrete
+arrays, one op at a time, so a hook can look at (or replace) every
+intermediate value::
 
     class Show(kxla.debug.Hook):
         def after_node(self, node, inputs, outputs):
@@ -26,9 +27,8 @@ from typing import Iterable
 import jax
 import jax.numpy as jnp
 
-from ..ir import Graph, Node, Value, get_op, print_graph
-from ..ops.core import LowerContext
-from ..ops.random_ops import random_key_ids
+from ..ir import Graph, Node, Value, print_graph
+from ..lowering import Evaluator
 
 
 class Hook:
@@ -47,8 +47,8 @@ class InterpreterError(RuntimeError):
     """A node's lowering rule failed; the message names the node, its layer and its IR line."""
 
 
-class Interpreter:
-    """Evaluate ``graph`` node by node on concrete arrays.
+class Interpreter(Evaluator):
+    """Evaluate ``graph`` node by node on concrete arrays: ``kxla.lowering.Evaluator`` run eagerly.
 
     Arguments:
       graph: a kxla.ir.Graph (as given to ``kxla.lower``).
@@ -62,18 +62,14 @@ class Interpreter:
     """
 
     def __init__(self, graph: Graph, hooks: Iterable = ()):
-        self.graph = graph
-        self.hooks = list(hooks)
-        self.node_index = {id(n): i for i, n in enumerate(graph.nodes)}
-        self.key_ids = random_key_ids(graph.nodes)          # the random draws of the lowered graph
-        self.values: dict = {}
+        super().__init__(graph, hooks)
         self._ir_lines = None
 
     # -- queries --------------------------------------------------------------------
     def ir_line(self, node: Node) -> str:
         """The node's line in the printed graph (``%3 = relu(%2) : f32[?,8]  // dense``)."""
         if self._ir_lines is None:
-            self._ir_lines = print_graph(self.graph).splitlines()[1:1 + len(self.graph.nodes)]
+            self._ir_lines = print_graph(self.graph).splitlines()[1:1 + len(self.nodes)]
         return self._ir_lines[self.node_index[id(node)]].strip()
 
     def value(self, v: Value):
@@ -83,89 +79,19 @@ class Interpreter:
         except KeyError:
             raise KeyError(f"no value recorded for {v!r}; run with keep_values=True") from None
 
-    # -- evaluation -------------------------------------------------------------------
-    def run(self, params: dict, state: dict, inputs, rng=None, training: bool = False,
-            keep_values: bool = False):
-        """Evaluate the graph: the same contract as the function ``kxla.lower`` returns.
-
-        Arguments:
-          params: graph parameter name -> array.
-          state: graph state name -> array.
-          inputs: arrays in graph-input order, or a dict by input name.
-          rng: a JAX PRNG key (needed by graphs that draw random numbers).
-          training: the training flag given to every lowering rule.
-          keep_values: keep every intermediate array in ``self.values``.
-
-        Returns:
-          ``(outputs, new_state)``: the list of graph outputs and the dict of
-          every state entry, updated where the graph says so.
-        """
-        g = self.graph
-        env = self._bind(params, state, inputs)
-        for index, node in enumerate(g.nodes):
-            ins = [env[id(v)] for v in node.inputs]
-            for hook in self.hooks:
-                before = getattr(hook, "before_node", None)
-                replaced = before(node, ins) if before is not None else None
-                if replaced is not None:
-                    ins = self._check_count(node, replaced, len(node.inputs), "before_node", "inputs")
-            outs = self.eval_node(node, ins, rng=rng, training=training, index=index)
-            for hook in self.hooks:
-                after = getattr(hook, "after_node", None)
-                replaced = after(node, ins, outs) if after is not None else None
-                if replaced is not None:
-                    outs = self._check_count(node, replaced, len(node.results), "after_node", "outputs")
-            env.update(zip((id(r) for r in node.results), outs))
-        self.values = env if keep_values else {}
-        new_state = {v.name: state[v.name] for v in g.state}
-        for s, v in g.updates:
-            new_state[s.name] = env[id(v)]
-        return [env[id(v)] for v in g.outputs], new_state
-
-    def eval_node(self, node: Node, inputs: list, rng=None, training: bool = False, index=None) -> list:
-        """Run one node's lowering rule on ``inputs``; returns a list with one array per result."""
-        index = self.node_index[id(node)] if index is None else index
-        ctx = LowerContext(rng=rng, training=training, node_index=self.key_ids.get(id(node), index))
+    # -- evaluation (``run`` and ``bind`` come from Evaluator) ---------------------------
+    def eval_node(self, node: Node, inputs: list, rng=None, training: bool = False) -> list:
+        """Run one node's lowering rule on ``inputs``; a failure names the node and its IR line."""
         try:
-            result = get_op(node.op).lower(ctx, *inputs, **node.attrs)
+            return super().eval_node(node, inputs, rng=rng, training=training)
         except Exception as e:
+            index = self.node_index[id(node)]
             raise InterpreterError(f"node {index} ({node.op}, layer {node.layer!r}) failed: {e}\n"
                                    f"  {self.ir_line(node)}") from e
-        return [result] if len(node.results) == 1 else list(result)
 
-    def _bind(self, params, state, inputs) -> dict:
-        g = self.graph
-        names = [v.name for v in g.inputs]
-        if isinstance(inputs, dict):
-            missing = [n for n in names if n not in inputs]
-            if missing:
-                raise ValueError(f"missing graph inputs {missing}; graph @{g.name} takes {names}")
-            inputs = [inputs[n] for n in names]
-        inputs = list(inputs)
-        if len(inputs) != len(g.inputs):
-            raise ValueError(f"graph @{g.name} takes {len(g.inputs)} input(s), got {len(inputs)}")
-        env = {id(v): _as_array(x) for v, x in zip(g.inputs, inputs)}
-        for kind, values, table in (("parameter", g.params, params), ("state", g.state, state)):
-            for v in values:
-                try:
-                    env[id(v)] = _as_array(table[v.name])
-                except KeyError:
-                    raise ValueError(f"{kind} {v.name!r} missing from {kind if kind == 'state' else 'params'}") \
-                        from None
-        return env
-
-    @staticmethod
-    def _check_count(node, replaced, n, hook, what) -> list:
-        replaced = list(replaced)
-        if len(replaced) != n:
-            raise ValueError(f"a {hook} hook returned {len(replaced)} {what} for {node.op} "
-                             f"(layer {node.layer!r}), which has {n}")
-        return replaced
-
-
-def _as_array(x):
-    # under jax.jit every argument arrives as a jax array: give the rules the same
-    return x if isinstance(x, jax.Array) else jnp.asarray(x)
+    def argument(self, x):
+        # under jax.jit every argument arrives as a jax array: give the rules the same
+        return x if isinstance(x, jax.Array) else jnp.asarray(x)
 
 
 class _LastOutputs(Hook):

@@ -27,9 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..ir import get_op
 from ..ir.printer import Namer
-from ..ops.core import LowerContext
 from .interpreter import Hook, Interpreter
 
 
@@ -161,8 +159,7 @@ def _backward(interp: Interpreter, cts: dict, rng, training):
     names = Namer(graph).names
     tainted: set = set()                   # values that received a non-finite contribution
     origin = None
-    for index in range(len(graph.nodes) - 1, -1, -1):
-        node = graph.nodes[index]
+    for node in reversed(interp.nodes):
         if not any(id(r) in cts for r in node.results):
             continue                       # the loss does not depend on this node
         out_cts, bad_out = [], False
@@ -183,14 +180,13 @@ def _backward(interp: Interpreter, cts: dict, rng, training):
         diff = [i for i, a in enumerate(inputs) if _is_float(a)]
         if not diff:
             continue
-        opdef = get_op(node.op)
-        ctx = LowerContext(rng=rng, training=training, node_index=interp.key_ids.get(id(node), index))
 
-        def run_node(*float_args, inputs=inputs, diff=diff, opdef=opdef, ctx=ctx, node=node):
+        def run_node(*float_args, inputs=inputs, diff=diff, node=node):
             args = list(inputs)
             for i, a in zip(diff, float_args):
                 args[i] = a
-            return opdef.lower(ctx, *args, **node.attrs)
+            outs = interp.eval_node(node, args, rng=rng, training=training)     # the forward's own rule
+            return outs[0] if len(outs) == 1 else tuple(outs)
 
         _, node_vjp = jax.vjp(run_node, *[inputs[i] for i in diff])
         in_cts = node_vjp(out_cts[0] if len(node.results) == 1 else tuple(out_cts))

@@ -1,15 +1,19 @@
 """The IR's data structure: SSA ``Value``s, ``Node``s and the ``Graph`` that owns them.
 
 A graph has explicit inputs, parameters (trainable or frozen weights) and
-state (e.g. BatchNorm moving statistics), nodes in topological order, outputs
-and state updates (``update %bn.moving_mean = %7``). Setting a node's inputs
-keeps every value's use-list current (as in torch.fx), so passes can ask
-``value.users`` at any time. Free-form analysis results go in ``node.meta``.
+state (e.g. BatchNorm moving statistics), nodes in a linked list whose order
+is the program order (``kxla.ir.nodelist``), outputs and state updates
+(``update %bn.moving_mean = %7``). ``Node.inputs`` is a tuple; assigning it
+keeps every value's ``users`` current (as in torch.fx): an ordered set of the
+nodes reading the value (a dict keyed by node, each reader once, O(1)
+removal). Free-form analysis results go in ``node.meta``; ``Graph.clone()``
+copies them with everything else.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .nodelist import NodeList
 from .types import TensorType
 
 VALUE_KINDS = ("input", "param", "state", "result")
@@ -40,7 +44,7 @@ class Value:
         self.kind = kind
         self.producer = producer
         self.index = index
-        self.users: list[Node] = []      # one entry per use (a node using a value twice appears twice)
+        self.users: dict[Node, None] = {}   # ordered set of reading nodes (each once, in order of first use)
         self.attrs = dict(attrs or {})   # param/state metadata: init, trainable
 
     @property
@@ -56,7 +60,7 @@ class Node:
 
     Attributes:
       op: registered op name.
-      inputs: input values (assigning the list updates use-lists).
+      inputs: input values, a tuple (assigning it updates the values' ``users``).
       attrs: attribute dict, in the op schema's order.
       results: values this node produces.
       layer: path of the layer that recorded the node (``"block/conv"``) or None; a node that
@@ -64,37 +68,41 @@ class Node:
       meta: free-form analysis results.
     """
 
-    __slots__ = ("op", "_inputs", "attrs", "results", "layer", "meta")
+    __slots__ = ("op", "_inputs", "attrs", "results", "layer", "meta", "_prev", "_next", "_owner", "_order")
 
     def __init__(self, op: str, inputs: Iterable[Value], attrs: dict | None = None,
                  result_types: Iterable[TensorType] = (), layer: str | None = None):
         self.op = op
-        self._inputs: list[Value] = []
+        self._inputs: tuple[Value, ...] = ()
         self.attrs = dict(attrs or {})
         self.layer = layer
         self.meta: dict[str, Any] = {}
+        self._prev = self._next = self._owner = None      # links of the graph's NodeList
+        self._order = 0
         self.results = [Value(t, kind="result", producer=self, index=i)
                         for i, t in enumerate(result_types)]
-        self.inputs = list(inputs)
+        self.inputs = inputs
 
     @property
-    def inputs(self) -> list[Value]:
-        return list(self._inputs)
+    def inputs(self) -> tuple[Value, ...]:
+        return self._inputs
 
     @inputs.setter
     def inputs(self, new: Iterable[Value]):
+        new = tuple(new)
         for v in self._inputs:
-            v.users.remove(self)
-        self._inputs = list(new)
-        for v in self._inputs:
-            v.users.append(self)
+            if v not in new:
+                v.users.pop(self, None)
+        self._inputs = new
+        for v in new:
+            v.users[self] = None
 
     def replace_input(self, old: Value, new: Value) -> None:
         self.inputs = [new if v is old else v for v in self._inputs]
 
     def drop(self) -> None:
-        """Detach from the use-lists of its inputs (before removal from a graph)."""
-        self.inputs = []
+        """Detach from the ``users`` of its inputs (before removal from a graph)."""
+        self.inputs = ()
 
     @property
     def layers(self) -> list[str]:
@@ -111,6 +119,10 @@ class Node:
         return f"Node({self.op}, layer={self.layer})"
 
 
+def _copy_attr(value):
+    return [_copy_attr(v) for v in value] if isinstance(value, list) else value
+
+
 class Graph:
     """A typed SSA graph: ``inputs``, ``params``, ``state``, ``nodes``, ``outputs``, ``updates``.
 
@@ -124,7 +136,7 @@ class Graph:
         self.inputs: list[Value] = list(inputs)
         self.params: list[Value] = list(params)
         self.state: list[Value] = list(state)
-        self.nodes: list[Node] = list(nodes)
+        self.nodes = NodeList(nodes)
         self.outputs: list[Value] = list(outputs)
         self.updates: list[tuple[Value, Value]] = list(updates)
 
@@ -142,7 +154,7 @@ class Graph:
     # -- mutation helpers (passes should prefer kxla.passes.Rewriter) ----
     def replace_all_uses(self, old: Value, new: Value) -> None:
         """Make every reader of ``old`` (nodes, outputs, updates) read ``new``."""
-        for node in list(dict.fromkeys(old.users)):
+        for node in list(old.users):
             node.replace_input(old, new)
         self.outputs = [new if v is old else v for v in self.outputs]
         self.updates = [(s, new if v is old else v) for s, v in self.updates]
@@ -151,11 +163,63 @@ class Graph:
         node.drop()
         self.nodes.remove(node)
 
-    def copy(self) -> "Graph":
-        """A deep copy (new Value and Node objects, same types and attributes)."""
-        from .printer import print_graph
-        from .parser import parse
-        return parse(print_graph(self))
+    def clone(self) -> "Graph":
+        """A structural deep copy: new Values and Nodes, same names, types, attributes, layers and ``meta``.
+
+        Attribute lists are copied (editing the clone's attributes leaves the
+        original alone); ``meta`` dicts are copied one level deep.
+        """
+        new: dict[int, Value] = {}
+
+        def arg(v: Value) -> Value:
+            c = Value(v.type, name=v.name, kind=v.kind, attrs={k: _copy_attr(a) for k, a in v.attrs.items()})
+            new[id(v)] = c
+            return c
+
+        g = Graph(self.name, [arg(v) for v in self.inputs], [arg(v) for v in self.params],
+                  [arg(v) for v in self.state])
+        for n in self.nodes:
+            c = Node(n.op, [new[id(v)] for v in n._inputs], {k: _copy_attr(a) for k, a in n.attrs.items()},
+                     [r.type for r in n.results], layer=n.layer)
+            c.meta = dict(n.meta)
+            for old, r in zip(n.results, c.results):
+                new[id(old)] = r
+            g.nodes.append(c)
+        g.outputs = [new[id(v)] for v in self.outputs]
+        g.updates = [(new[id(s)], new[id(v)]) for s, v in self.updates]
+        return g
+
+    def topological_order(self, roots: Iterable[Value] | None = None, everything: bool = True) -> list[Node]:
+        """Nodes depth-first from ``roots`` (default: outputs, then update values), inputs left to right.
+
+        A node comes after every node it reads. With ``everything`` the nodes
+        no root reaches follow, in list order. Reads only ``Node.inputs``, so
+        it also orders a list that is not in program order.
+        """
+        roots = list(self.outputs) + [v for _, v in self.updates] if roots is None else list(roots)
+        members = {id(n) for n in self.nodes}
+        done: set[int] = set()
+        out: list[Node] = []
+        for root in roots:
+            if root.producer is None or id(root.producer) in done or id(root.producer) not in members:
+                continue
+            stack = [(root.producer, False)]
+            while stack:
+                node, expanded = stack.pop()
+                if id(node) in done:
+                    continue
+                if expanded:
+                    done.add(id(node))
+                    out.append(node)
+                    continue
+                stack.append((node, True))
+                for v in reversed(node._inputs):
+                    p = v.producer
+                    if p is not None and id(p) in members and id(p) not in done:
+                        stack.append((p, False))
+        if everything:
+            out.extend(n for n in self.nodes if id(n) not in done)
+        return out
 
     # -- text ------------------------------------------------------------
     def __str__(self) -> str:

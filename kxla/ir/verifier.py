@@ -7,8 +7,11 @@ Python by its index and layer.
 Invariants checked, in order, for every graph:
   1. Graph arguments (inputs, params, state) have the right kind and unique names.
   2. Every node's op is registered (``kxla.ir.registry``).
-  3. Every node reads only values defined earlier (graph arguments or results
-     of earlier nodes): no use before definition, no cycles.
+  3. Every node reads only values defined earlier in the node list (graph
+     arguments or results of earlier nodes): no use before definition, no
+     cycles. The list order is the program order; out-of-order IR is an
+     error here, never reordered behind the author's back. Each node is in
+     the ``users`` of every value it reads.
   4. Every result is produced exactly once (SSA).
   5. Every node's attributes are in its op's schema, of the right kind, with
      required ones present.
@@ -73,6 +76,8 @@ def _node_invariants(node: Node, where: str, defined: set) -> None:
     for i, v in enumerate(node.inputs):
         if id(v) not in defined:
             raise VerificationError(f"{where}: input {i} ({v}) is used before it is defined")
+        if node not in v.users:
+            raise VerificationError(f"{where}: input {i} ({v}) does not list the node among its users")
     try:
         attrs = opdef.normalize_attrs(node.attrs)
     except (TypeError, ValueError, KeyError) as e:

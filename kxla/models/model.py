@@ -184,7 +184,7 @@ class Model(Trainer, Layer):
 
     def to_ir(self, training: bool = False, optimized: bool = False) -> Graph:
         """The model's IR graph (a copy); ``optimized=True`` runs the compile-time pipeline on it."""
-        graph = self.trace(training).graph.copy()
+        graph = self.trace(training).graph.clone()
         if optimized:
             graph = self._run_pipeline(graph, training)
         return graph

@@ -1,7 +1,12 @@
-"""``fused_dense``: the fused matmul made by ``kxla.passes`` (fuse-bias-activation).
+"""``dense``: a Dense layer's matmul with its bias and activation as attributes, made by ``kxla.passes``
+(fuse-bias-activation).
 
-  fused_dense(x, kernel[, bias]) {activation}
+  dense(x, kernel[, bias]) {activation}
       ``activation(x @ kernel + bias)``; kernel (in, out), bias (out,).
+
+One op, as convolution is one op: the bias is an optional third input and
+the activation an attribute (``"linear"``: none). The old name ``fused_dense``
+loads as ``dense`` (IR text, saved models).
 
 ``activation`` is a form of ``kxla.ir.activation_forms()`` (each activation
 op lists its forms in its definition: "gelu" is the tanh approximation,
@@ -25,22 +30,22 @@ __all__ = []
 
 def _dense_infer(types, attrs):
     if len(types) not in (2, 3):
-        raise ValueError(f"fused_dense takes 2 or 3 inputs (x, kernel[, bias]), got {len(types)}")
-    check_activation("fused_dense", attrs["activation"])
+        raise ValueError(f"dense takes 2 or 3 inputs (x, kernel[, bias]), got {len(types)}")
+    check_activation("dense", attrs["activation"])
     x, k = types[0], types[1]
     if k.rank != 2 or x.rank < 1:
-        raise ValueError(f"fused_dense: kernel must have rank 2 and x rank >= 1, got {x.shape} and {k.shape}")
+        raise ValueError(f"dense: kernel must have rank 2 and x rank >= 1, got {x.shape} and {k.shape}")
     (out,) = get_op("matmul").infer([x, k], {})
     if len(types) == 3:
         b = types[2]
         if b.rank != 1 or (out.shape[-1] is not None and b.shape[0] not in (None, out.shape[-1])):
-            raise ValueError(f"fused_dense: bias of shape {b.shape} does not match {out.shape[-1]} output units")
+            raise ValueError(f"dense: bias of shape {b.shape} does not match {out.shape[-1]} output units")
         out = TensorType(out.shape, promote(out.dtype, b.dtype))
     return [out]
 
 
-@defop("fused_dense", infer=_dense_infer, layout="opaque", arity=None, attrs={"activation": Attr("str", "linear")},
+@defop("dense", infer=_dense_infer, layout="opaque", arity=None, attrs={"activation": Attr("str", "linear")},
        doc="activation(x @ kernel + bias)", traits={"compute_heavy"}, cost=costs.matmul_cost,
-       extra={"kernel_out_axis": -1})
-def _fused_dense(ctx, x, kernel, *bias, activation):
+       extra={"kernel_out_axis": -1}, aliases=("fused_dense",))
+def _dense(ctx, x, kernel, *bias, activation):
     return epilogue(ctx, jnp.matmul(x, kernel), bias[0] if bias else None, activation, -1)

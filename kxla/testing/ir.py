@@ -62,31 +62,6 @@ def run_pass(pass_or_name, graph, verify: bool = True):
     return out, pm.statistics[-1] if pm.statistics else None
 
 
-def _canonical_order(graph: Graph) -> list:
-    """Nodes in depth-first order from the outputs then the updates (inputs left to right), then the rest."""
-    done, out = set(), []
-    roots = [v for v in graph.outputs] + [v for _, v in graph.updates]
-    members = {id(n) for n in graph.nodes}
-    for root in roots:
-        if root.producer is None or id(root.producer) in done:
-            continue
-        stack = [(root.producer, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if id(node) in done:
-                continue
-            if expanded:
-                done.add(id(node))
-                out.append(node)
-                continue
-            stack.append((node, True))
-            for v in reversed(node.inputs):
-                if v.producer is not None and id(v.producer) in members and id(v.producer) not in done:
-                    stack.append((v.producer, False))
-    out.extend(n for n in graph.nodes if id(n) not in done)
-    return out
-
-
 def canonical_text(graph, ignore_layers: bool = True, rename_args: bool = True) -> str:
     """IR text that is the same for graphs equal up to value names and independent node order.
 
@@ -107,7 +82,7 @@ def canonical_text(graph, ignore_layers: bool = True, rename_args: bool = True) 
         head.append(", ".join(parts))
     lines = [f"graph @g({head[0]}) params({head[1]}) state({head[2]}) {{"]
     counter = 0
-    order = _canonical_order(g)
+    order = g.topological_order()
     for node in order:
         for r in node.results:
             names[id(r)] = f"%{counter}"

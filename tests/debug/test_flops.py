@@ -22,7 +22,7 @@ def test_rules_by_family():
   %8 = avg_pool2d(%5) {pool_size=[2,2], strides=[2,2], padding="valid", data_format="channels_last"} : f32[?,2,2,5]
   %9 = sum(%x) {axis=[1], keepdims=false} : f32[?]
   %10 = mean(%x) {axis=[1], keepdims=false} : f32[?]
-  %11 = fused_dense(%x, %k, %b) {activation="relu"} : f32[?,4]
+  %11 = dense(%x, %k, %b) {activation="relu"} : f32[?,4]
   %12 = depthwise_conv2d(%img, %dk) {strides=[1,1], padding="valid", data_format="channels_last"} : f32[?,4,4,6]
   return %2, %3, %4, %6, %7, %8, %9, %10, %11, %12
 }""")

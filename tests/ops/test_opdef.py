@@ -103,7 +103,7 @@ def test_every_core_op_has_a_cost_rule_and_known_traits():
     for name, op in all_ops().items():
         assert op.traits <= TRAITS
         if op.lower is not None and op.lower.__module__ in CORE and name not in internal:
-            assert op.cost is not None and (op.public is not None or name in ("fused_dense", "constant")), name
+            assert op.cost is not None and (op.public is not None or name in ("dense", "constant")), name
     assert {"add", "multiply", "maximum", "minimum"} <= {n for n, o in all_ops().items() if "commutative" in o.traits}
     assert "subtract" not in {n for n, o in all_ops().items() if "commutative" in o.traits}
     windows = {n for n, o in all_ops().items() if "window" in o.traits}

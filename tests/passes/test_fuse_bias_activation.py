@@ -1,4 +1,4 @@
-"""fuse-bias-activation: matmul/conv + bias_add + activation -> fused_dense / fused_conv*."""
+"""fuse-bias-activation: matmul/conv + bias_add + activation -> dense / conv with bias and activation."""
 import pytest
 
 from kxla.testing import assert_ir_equal, assert_semantics_preserved, check_ir, run_pass
@@ -19,8 +19,8 @@ def test_dense_chains_fuse():
     out, stats = run_pass("fuse-bias-activation", DENSE)
     assert_ir_equal(out, """
         graph @g(%x: f32[?,4]) params(%k: f32[4,3], %b: f32[3], %k2: f32[3,2]) {
-          %0 = fused_dense(%x, %k, %b) {activation="gelu_exact"} : f32[?,3]
-          %1 = fused_dense(%0, %k2) {activation="tanh"} : f32[?,2]
+          %0 = dense(%x, %k, %b) {activation="gelu_exact"} : f32[?,3]
+          %1 = dense(%0, %k2) {activation="tanh"} : f32[?,2]
           return %1
         }""")
     assert out.nodes[0].layer == "d1"
@@ -107,3 +107,17 @@ def test_fused_node_keeps_every_source_layer_in_ir_and_stablehlo_locations():
     text = jax.jit(lambda p, x: fn(p, {}, [x])[0]).lower(params, x).as_text(debug_info=True)
     locs = [line for line in text.splitlines() if "conv_general_dilated" in line and "loc(" in line]
     assert locs and all("/conv2d+activation/" in line for line in locs)
+
+
+def test_fused_dense_keeps_both_layers_and_the_old_name_loads_as_dense():
+    import kxla
+    from kxla import layers
+    model = kxla.Sequential([layers.Input((5,)), layers.Dense(4, name="dense"),
+                             layers.Activation("tanh", name="activation")])
+    _, _, graph = model._lowered(False)
+    (node,) = graph.nodes
+    assert node.op == "dense" and node.attrs == {"activation": "tanh"} and len(node.inputs) == 3
+    assert str(graph).splitlines()[1].endswith("// dense, activation")
+    old = kxla.ir.parse(str(graph).replace("= dense(", "= fused_dense("))
+    assert str(old) == str(graph)
+    assert "fused_dense" not in str(graph)

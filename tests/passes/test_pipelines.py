@@ -58,7 +58,7 @@ def test_inference_pipeline_on_a_channels_first_cnn():
         CHECK-NEXT: max_pool(
         CHECK-SAME: data_format="channels_last"
         CHECK-NEXT: flatten({{%[0-9]+}}) {data_format="channels_last"}
-        CHECK-NEXT: fused_dense
+        CHECK-NEXT: dense
         CHECK-SAME: activation="linear"
         CHECK-NEXT: softmax
         CHECK-COUNT-1: transpose""")
