@@ -14,6 +14,7 @@ DTYPE_SHORT = {
     "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64",
     "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64",
     "bool": "bool",
+    "complex64": "c64", "complex128": "c128",      # results of view_as_complex, polar, eig
 }
 DTYPE_LONG = {short: long for long, short in DTYPE_SHORT.items()}
 

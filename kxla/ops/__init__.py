@@ -23,6 +23,7 @@ from .nn_extra import *  # noqa: F401,F403  (registers resize)
 # Keras's namespaces: ops.numpy (its names also top-level), ops.nn, ops.linalg (also top-level), ops.image
 from . import numpy_elementwise, numpy_reduce, numpy_shape, nn_catalog, linalg, core_api  # noqa: E402,F401
 from . import image, control_flow  # noqa: E402,F401
+from . import spectral, numpy_more, nn_more, nn_sequence  # noqa: E402,F401  (fft family, stft, complex views; bincount, eig, ...)
 from . import numpy  # noqa: E402
 from .numpy import *  # noqa: F401,F403,E402
 from ._gather import fill_nn as _fill_nn, publish_core as _publish_core  # noqa: E402

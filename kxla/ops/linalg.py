@@ -41,6 +41,18 @@ cholesky = op("cholesky", "x, upper=False", _chol, _chol_np, **_L)
 cholesky_inverse = op("cholesky_inverse", "x, upper=False", _chol_inv, _chol_inv_np, **_L)
 det = op("det", "x", jnp.linalg.det, np.linalg.det, **_L)
 inv = op("inv", "x", jnp.linalg.inv, np.linalg.inv, **_L)
+def _eig(x):
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"eig: expects square matrices [..., M, M], got shape {x.shape}")
+    return tuple((np if isinstance(x, np.ndarray) else jnp).linalg.eig(x))
+
+
+def _complex_of(dtypes, attrs):
+    return "complex128" if dtypes[0] == "float64" else "complex64"
+
+
+eig = op("eig", "x", _eig, _eig, shape="ref_matrix", dtype=[_complex_of, _complex_of], ns="linalg",
+         doc="eigenvalues and right eigenvectors of general square matrices (complex64 results)")
 eigh = op("eigh", "x", lambda x: tuple(jnp.linalg.eigh(x)), lambda x: tuple(np.linalg.eigh(x)), **_L)
 solve = op("solve", "a, b", jnp.linalg.solve, np.linalg.solve, **{**_L, "dtype": F.promote_float})
 solve_triangular = op("solve_triangular", "a, b, lower=False",

@@ -3,8 +3,8 @@
 Cases come from each op's definition: elementwise unary and binary ops and
 reductions get family cases (float32 and int32 inputs, broadcasting, axis and
 keepdims); the rest are listed in ``CASES``. The default run takes each op's
-first case (and the int32 case of elementwise ops); ``pytest -m slow
-tests/ops/test_keras_ops.py`` runs every case.
+first case (and the int32 case of elementwise ops), except the ``SLOW_ONLY``
+ops; ``pytest -m slow tests/ops/test_keras_ops.py`` runs every case.
 """
 import numpy as np
 import pytest
@@ -32,6 +32,10 @@ I23, I3 = I(2, 3), I(3, lo=1)
 SQ = U(3, 3) + np.eye(3, dtype="float32")
 SPD = SQ @ SQ.T + np.eye(3, dtype="float32")
 IMG = U(2, 4, 4, 3)
+CHW = U(2, 3, 5, 4)
+SIG = U(2, 40, lo=-1, hi=1)
+SPEC_RE, SPEC_IM = U(2, 11, 9, lo=-1, hi=1), U(2, 11, 9, lo=-1, hi=1)
+CTC_TARGET = np.array([[1, 2, 2, 3], [3, 3, 1, 4], [2, 1, 1, 1]], "int32")      # labels 1..4 (blank 0)
 
 # Ops whose inputs must be integers or lie in a special domain; ops with their own cases.
 INT_ONLY = {"gcd", "lcm", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
@@ -42,7 +46,7 @@ NO_GRAD = {"floor", "ceil", "trunc", "round", "sign", "fmod", "mod", "floor_divi
            "quantile", "percentile", "nanquantile", "nanpercentile", "hard_shrink", "soft_shrink", "threshold",
            "matrix_rank", "lu_factor", "qr", "svd", "eigh", "hard_tanh", "relu6", "hard_sigmoid", "sparse_sigmoid",
            "sparse_plus", "hard_silu", "sparsemax", "segment_max", "segment_min", "top_k", "saturate_cast",
-           "rgb_to_hsv", "scatter_update", "slice_update", "scatter"}
+           "rgb_to_hsv", "scatter_update", "slice_update", "scatter", "adaptive_max_pool", "multi_hot"}
 
 CASES = {
     "round": [((F23 * 10,), {}), ((F23 * 10,), {"decimals": 1})],
@@ -166,6 +170,55 @@ CASES = {
     "map_coordinates": [((U(4, 5), U(2, 3, 2, lo=-1, hi=5)), {"order": 1})],
     "perspective_transform": [((IMG[0], np.array([[0, 0], [3, 0], [0, 3], [3, 3]], "float32"),
                                 np.array([[0, 1], [3, 0], [1, 3], [3, 2]], "float32")), {})],
+    # signal (Keras's ops.math family); complex values are [real, imag] pairs
+    "fft": [(([F234, F234 * 2],), {})], "fft2": [(([F234, F234 - 1],), {})], "ifft2": [(([F234, F234 + 1],), {})],
+    "rfft": [((F234,), {}), ((F234,), {"fft_length": 6})],
+    "irfft": [(([F234, F234 * 2],), {}), (([F234, F234 * 2],), {"fft_length": 5})],
+    "stft": [((SIG,), {"sequence_length": 8, "sequence_stride": 4, "fft_length": 16}),
+             ((SIG,), {"sequence_length": 8, "sequence_stride": 3, "fft_length": 8, "window": "hamming",
+                       "center": False}),
+             ((SIG,), {"sequence_length": 6, "sequence_stride": 2, "fft_length": 8, "window": None})],
+    "istft": [(([SPEC_RE, SPEC_IM],), {"sequence_length": 8, "sequence_stride": 4, "fft_length": 16}),
+              (([SPEC_RE, SPEC_IM],), {"sequence_length": 8, "sequence_stride": 4, "fft_length": 16, "length": 30,
+                                       "window": U(8).tolist()}),
+              (([SPEC_RE, SPEC_IM],), {"sequence_length": 8, "sequence_stride": 4, "fft_length": 16,
+                                       "center": False, "window": None})],
+    "extract_sequences": [((SIG,), {"sequence_length": 5, "sequence_stride": 3}),
+                          ((I(2, 9),), {"sequence_length": 4, "sequence_stride": 4})],
+    "view_as_complex": [((U(3, 2, 2),), {})],
+    "view_as_real": [(((F23 + 1j * F23).astype("complex64"),), {})],
+    "rearrange": [((IMG, "b h w c -> b c h w"), {}), ((IMG, "b (h1 h) (w1 w) c -> (b h1 w1) h w c"), {"h1": 2, "w1": 2}),
+                  ((IMG, "b (h h1) (w w1) c -> b h w (c h1 w1)"), {"h1": 2, "w1": 2})],
+    "view": [((F23,), {"dtype": "int32"}), ((I23,), {"dtype": "int16"}), ((F23,), {})],
+    "bincount": [((I(6, lo=0),), {}), ((I(6, lo=0),), {"minlength": 10}), ((I(6, lo=0),), {"weights": U(6)}),
+                 ((I(2, 3, lo=0),), {"minlength": 6})],
+    "eig": [((SQ,), {}), ((U(2, 3, 3),), {})],
+    "polar": [((F23, F23 * 3), {})],
+    "multi_hot": [((I23 - I23.min(),), {"num_classes": 9}), ((I(4, lo=0),), {"num_classes": 5, "dtype": "int32"}),
+                  ((I23 - I23.min(),), {"num_classes": 9, "axis": 0})],
+    "rms_normalization": [((F234,), {}), ((F234,), {"scale": U(4)}), ((F234,), {"axis": (1, 2), "epsilon": 0.1})],
+    "separable_conv": [((IMG, U(3, 3, 3, 2), U(1, 1, 6, 4)), {}),
+                       ((IMG, U(3, 3, 3, 2), U(1, 1, 6, 4)), {"strides": 2, "padding": "same"}),
+                       ((U(2, 7, 3), U(3, 3, 1), U(1, 3, 2)), {"dilation_rate": 2}),
+                       ((np.moveaxis(IMG, -1, 1), U(2, 2, 3, 1), U(1, 1, 3, 2)), {"data_format": "channels_first"})],
+    "unfold": [((CHW,), {"kernel_size": 2}), ((CHW,), {"kernel_size": (2, 3), "dilation": 2, "padding": 1,
+                                                       "stride": (2, 1)})],
+    "fold": [((U(2, 12, 12),), {"output_size": (4, 5), "kernel_size": 2}),
+             ((U(2, 8, 12),), {"output_size": (5, 6), "kernel_size": 2, "stride": 2, "padding": 1})],
+    "adaptive_average_pool": [((IMG,), {"output_size": (3, 2)}), ((U(2, 7, 3),), {"output_size": 3}),
+                              ((CHW,), {"output_size": 2, "data_format": "channels_first"}),
+                              ((U(1, 5, 4, 3, 2),), {"output_size": (2, 3, 2)})],
+    "adaptive_max_pool": [((IMG,), {"output_size": (3, 2)}), ((U(2, 7, 3),), {"output_size": 3}),
+                          ((CHW,), {"output_size": 2, "data_format": "channels_first"})],
+    "dot_product_attention": [((U(2, 4, 4, 8), U(2, 6, 2, 8), U(2, 6, 2, 8)), {}),
+                              ((U(2, 4, 4, 8), U(2, 6, 2, 8), U(2, 6, 2, 8)),
+                               {"bias": U(1, 4, 4, 6), "mask": U(2, 1, 4, 6) > 0.3, "scale": 0.5}),
+                              ((U(2, 4, 2, 8), U(2, 4, 2, 8), U(2, 4, 2, 8)), {"is_causal": True})],
+    "ctc_loss": [((CTC_TARGET, U(3, 10, 5), np.array([3, 4, 1], "int32"), np.array([10, 9, 4], "int32")), {}),
+                 ((CTC_TARGET - 1, U(3, 10, 5), np.array([3, 4, 1], "int32"), np.array([10, 9, 4], "int32")),
+                  {"mask_index": 4})],
+    "ctc_decode": [((U(3, 10, 5), np.array([10, 9, 4], "int32")), {}),
+                   ((U(3, 10, 5), np.array([10, 9, 4], "int32")), {"merge_repeated": False, "mask_index": 2})],
 }
 # positional arguments of a case that are attributes, not arrays (by op): index -> kept as Python values
 STATIC = {"broadcast_to": (1,), "swapaxes": (1, 2), "moveaxis": (1, 2), "roll": (1,), "hsplit": (1,),
@@ -173,7 +226,10 @@ STATIC = {"broadcast_to": (1,), "swapaxes": (1, 2), "moveaxis": (1, 2), "roll": 
           "nanquantile": (1,), "percentile": (1,), "nanpercentile": (1,), "full_like": (1,), "threshold": (1, 2),
           "psnr": (2,), "depth_to_space": (1,), "space_to_depth": (1,),
           "saturate_cast": (1,), "top_k": (1,), "in_top_k": (2,), "unravel_index": (1,),
-          "scatter": (2,), "slice_update": (1,)}
+          "scatter": (2,), "slice_update": (1,), "rearrange": (1,)}
+# ops whose every case runs under -m slow (Keras's eager side alone takes seconds each)
+SLOW_ONLY = {"stft", "istft", "ctc_loss", "adaptive_average_pool", "adaptive_max_pool", "dot_product_attention",
+             "fold", "separable_conv"}
 CREATION = {"zeros", "ones", "empty", "full", "eye", "identity", "tri", "arange", "linspace", "logspace",
             "geomspace", "bartlett", "blackman", "hamming", "hanning", "kaiser"}
 
@@ -212,7 +268,7 @@ def _all_cases():
             assert cases, f"no test case for {ns}.{name}: add one to CASES"
             for i, case in enumerate(cases):
                 # default run: the first case, and an int32 case of an elementwise family; the rest is slow
-                fast = i == 0 or (name not in CASES and i == 1 and len(cases) < 4)
+                fast = (i == 0 or (name not in CASES and i == 1 and len(cases) < 4)) and name not in SLOW_ONLY
                 marks = () if fast else (pytest.mark.slow,)
                 out.append(pytest.param(ns, name, case, id=f"{ns}.{name}-{i}", marks=marks))
     return out
