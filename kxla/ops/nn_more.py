@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import math
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
+from .lazy_jax import jax, jnp, lax
 from . import families as F
 from .catalog import alias, op
 

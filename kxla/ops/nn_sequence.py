@@ -11,10 +11,9 @@ strategy; ``beam_search`` is refused with a clear error.
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from .lazy_jax import jax, jnp
 from ..ir import Attr
 from . import families as F
 from .catalog import alias, op

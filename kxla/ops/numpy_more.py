@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 
-import jax.numpy as jnp
 import numpy as np
 
+from .lazy_jax import jnp
 from . import families as F
 from .catalog import alias, op
 from .tracing import KerasTensor, Variable

@@ -11,10 +11,9 @@ as an array is a static attribute.
 """
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from .lazy_jax import jax, jnp
 from ..ir import is_floating
 from . import families as F
 from .catalog import alias, op
@@ -22,7 +21,7 @@ from .tracing import KerasTensor
 
 
 def _xp(x):
-    return jnp if isinstance(x, jax.Array) or isinstance(x, jax.core.Tracer) else np
+    return np if isinstance(x, np.ndarray) else jnp
 
 
 def _pair(name, x):
