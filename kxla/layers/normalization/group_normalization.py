@@ -1,7 +1,8 @@
 """GroupNormalization (Keras 3): normalize groups of channels per sample (``groups=-1``: instance norm)."""
 from __future__ import annotations
 
-from ... import constraints, initializers, ops, regularizers
+from ... import ops
+from .affine import affine_config, set_affine_args
 from ..layer import InputSpec, Layer
 
 
@@ -18,12 +19,9 @@ class GroupNormalization(Layer):
         self.supports_masking = True
         self.groups, self.axis, self.epsilon = groups, axis, epsilon
         self.center, self.scale = center, scale
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_affine_args(self, beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                        beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                        beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
 
     def build(self, input_shape):
         dim = input_shape[self.axis]
@@ -78,10 +76,4 @@ class GroupNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "groups": self.groups, "axis": self.axis, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+                "center": self.center, "scale": self.scale, **affine_config(self)}

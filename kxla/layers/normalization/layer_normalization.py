@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import warnings
 
-from ... import constraints, initializers, ops, regularizers
+from ... import ops
+from .affine import affine_config, set_affine_args
 from ..layer import Layer
 
 
@@ -47,12 +48,9 @@ class LayerNormalization(Layer):
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = bool(rms_scaling)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_affine_args(self, beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
+                        beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                        beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)
         self.supports_masking = True
         self.gamma = self.beta = None
 
@@ -105,10 +103,4 @@ class LayerNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "rms_scaling": self.rms_scaling,
-                "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer),
-                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+                "scale": self.scale, "rms_scaling": self.rms_scaling, **affine_config(self)}
