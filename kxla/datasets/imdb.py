@@ -10,6 +10,7 @@ import json
 import numpy as np
 
 from . import _download
+from ._sequences import clip_vocabulary, mark, object_array
 
 FILENAME = "imdb.npz"
 #: sha256 of the official file, as Keras lists it.
@@ -50,38 +51,17 @@ def load_data(path: str = FILENAME, num_words=None, skip_top=0, maxlen=None, see
     rng.shuffle(idx)
     x_test, labels_test = x_test[idx], labels_test[idx]
 
-    if start_char is not None:
-        x_train = [[start_char] + [w + index_from for w in x] for x in x_train]
-        x_test = [[start_char] + [w + index_from for w in x] for x in x_test]
-    elif index_from:
-        x_train = [[w + index_from for w in x] for x in x_train]
-        x_test = [[w + index_from for w in x] for x in x_test]
-    else:
-        x_train = [list(x) for x in x_train]
-        x_test = [list(x) for x in x_test]
-
+    x_train, x_test = mark(x_train, start_char, index_from), mark(x_test, start_char, index_from)
     if maxlen:
         x_train, labels_train = _remove_long(maxlen, x_train, labels_train)
         x_test, labels_test = _remove_long(maxlen, x_test, labels_test)
         if not x_train or not x_test:
             raise ValueError(f"After filtering for sequences shorter than maxlen={maxlen}, "
                              "no sequence was kept. Increase maxlen.")
-
-    xs = x_train + x_test
+    xs = clip_vocabulary(x_train + x_test, num_words, skip_top, oov_char)
     labels = np.concatenate([labels_train, labels_test])
-    if not num_words:
-        num_words = max(max(x) for x in xs)
-    if oov_char is not None:
-        xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
-    else:
-        xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
-
     n = len(x_train)
-    x_train_out = np.empty(n, dtype="object")
-    x_test_out = np.empty(len(xs) - n, dtype="object")
-    x_train_out[:] = xs[:n]
-    x_test_out[:] = xs[n:]
-    return (x_train_out, labels[:n]), (x_test_out, labels[n:])
+    return (object_array(xs[:n]), labels[:n]), (object_array(xs[n:]), labels[n:])
 
 
 def get_word_index(path: str = WORD_INDEX_FILENAME, cache_dir=None) -> dict:

@@ -10,6 +10,7 @@ import json
 import numpy as np
 
 from . import _download, _split
+from ._sequences import clip_vocabulary, mark, object_array
 
 FILENAME = "reuters.npz"
 #: sha256 of the official file, as Keras lists it.
@@ -26,28 +27,11 @@ LABEL_NAMES = (
 
 
 def _encode(xs, labels, num_words, skip_top, maxlen, start_char, oov_char, index_from):
-    if start_char is not None:
-        xs = [[start_char] + [w + index_from for w in x] for x in xs]
-    elif index_from:
-        xs = [[w + index_from for w in x] for x in xs]
-    else:
-        xs = [list(x) for x in xs]
+    xs = mark(xs, start_char, index_from)
     if maxlen:
         keep = [i for i, x in enumerate(xs) if len(x) < maxlen]
         xs, labels = [xs[i] for i in keep], labels[keep]
-    if not num_words:
-        num_words = max(max(x) for x in xs)
-    if oov_char is not None:
-        xs = [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
-    else:
-        xs = [[w for w in x if skip_top <= w < num_words] for x in xs]
-    return xs, labels
-
-
-def _objects(seqs) -> np.ndarray:
-    out = np.empty(len(seqs), dtype="object")
-    out[:] = seqs
-    return out
+    return clip_vocabulary(xs, num_words, skip_top, oov_char), labels
 
 
 def load_data(path: str = FILENAME, num_words=None, skip_top=0, maxlen=None, test_split=0.2, seed=113,
@@ -64,7 +48,7 @@ def load_data(path: str = FILENAME, num_words=None, skip_top=0, maxlen=None, tes
     xs, labels = _split.shuffle(seed, f["x"], f["y"])
     xs, labels = _encode(xs, labels, num_words, skip_top, maxlen, start_char, oov_char, index_from)
     idx = int(len(xs) * (1 - test_split))
-    return (_objects(xs[:idx]), np.array(labels[:idx])), (_objects(xs[idx:]), np.array(labels[idx:]))
+    return (object_array(xs[:idx]), np.array(labels[:idx])), (object_array(xs[idx:]), np.array(labels[idx:]))
 
 
 def get_word_index(path: str = WORD_INDEX_FILENAME, cache_dir=None) -> dict:
