@@ -15,3 +15,7 @@ from .random_affine import RandomRotation, RandomShear, RandomTranslation, Rando
 __all__ += ["RandomRotation", "RandomShear", "RandomTranslation", "RandomZoom"]
 from .auto_contrast import AutoContrast  # noqa: E402
 __all__ += ["AutoContrast"]
+from .random_color_more import (Equalization, RandomColorJitter, RandomHue, RandomPosterization,  # noqa: E402
+                                RandomSaturation, RandomSharpness)
+__all__ += ["Equalization", "RandomColorJitter", "RandomHue", "RandomPosterization", "RandomSaturation",
+            "RandomSharpness"]

@@ -27,6 +27,7 @@ class BaseRandomLayer(Layer):
     """Shared by the augmentation layers: Keras's ``factor`` bounds, ``data_format``, ``seed``."""
 
     _FACTOR_BOUNDS = (-1, 1)
+    _ACCEPTS_DICT = False          # MixUp / CutMix take {"images", "labels"}
 
     def __init__(self, data_format=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -34,6 +35,11 @@ class BaseRandomLayer(Layer):
         self.seed = seed
 
     def __call__(self, *args, **kwargs):
+        data = args[0] if args else kwargs.get("inputs", kwargs.get("data"))
+        if isinstance(data, dict) and not self._ACCEPTS_DICT:
+            raise ValueError(f"{type(self).__name__}: dict inputs (keys {sorted(data)}: bounding boxes, segmentation "
+                             "masks, labels) are not supported by kxla's image preprocessing layers; pass the "
+                             "images tensor")
         if kwargs.get("training") is None and current_builder() is None and \
                 not any(getattr(a, "builder", 0) is None for a in args):
             kwargs["training"] = True           # Keras: a direct call augments
