@@ -55,8 +55,9 @@ __all__ = ["config", "ir", "ops", "activations", "constraints", "initializers", 
 
 
 def _is_submodule(name: str) -> bool:
-    import importlib.util
-    return importlib.util.find_spec(f"{__name__}.{name}") is not None
+    import os
+    return any(os.path.exists(os.path.join(d, name + ".py")) or os.path.exists(os.path.join(d, name, "__init__.py"))
+               for d in __path__)
 
 
 def __getattr__(name):

@@ -13,7 +13,7 @@ import functools
 import jax.numpy as jnp
 
 from . import ops
-from .utils.lookup import resolve
+from .naming import resolve
 
 
 def linear(x):
@@ -220,7 +220,7 @@ def serialize(fn) -> str:
     for name, f in _ACTIVATIONS.items():
         if f is fn:
             return name
-    from .saving.registry import registered_name
+    from .object_registration import registered_name
     return registered_name(fn) or getattr(fn, "__name__", "custom")
 
 
@@ -233,8 +233,7 @@ def deserialize(config, custom_objects=None):
     if custom_objects and config in custom_objects:
         return custom_objects[config]
     if config not in _ACTIVATIONS:          # registered (@register_keras_serializable), scoped or global custom
-        from .saving.registry import get_registered_object
-        from .saving.serialization_lib import get_custom_objects
+        from .object_registration import get_custom_objects, get_registered_object
         found = get_registered_object(config, get_custom_objects())
         if found is not None:
             return found

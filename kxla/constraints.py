@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .utils.lookup import resolve
+from .naming import resolve
 
 
 class Constraint:

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from .utils.lookup import resolve
-from .utils.random import numpy_rng
+from .naming import resolve
+from .seeding import numpy_rng
 
 
 def _fans(shape, input_axes=None, output_axes=None):
@@ -309,7 +309,7 @@ def deserialize(config, custom_objects=None) -> Initializer:
 
 
 def snake(name: str) -> str:
-    from .utils.lookup import snake_case
+    from .naming import snake_case
     return snake_case(name)
 
 

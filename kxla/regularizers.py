@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from . import ops
-from .utils.lookup import resolve
+from .naming import resolve
 
 
 class Regularizer:

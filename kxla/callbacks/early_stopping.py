@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from ..utils.io_utils import print_msg
+from ..console import print_msg
 from .monitor_callback import MonitorCallback
 
 

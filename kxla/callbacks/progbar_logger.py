@@ -1,8 +1,8 @@
 """``ProgbarLogger``: prints Keras's progress bar (verbose=1) or one line per epoch (verbose=2)."""
 from __future__ import annotations
 
-from ..training.progbar import Progbar
-from ..utils.io_utils import print_msg
+from .progbar import Progbar
+from ..console import print_msg
 from .callback import Callback
 
 

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from ..utils.io_utils import print_msg
+from ..console import print_msg
 from .learning_rate_scheduler import current_learning_rate
 from .monitor_callback import MonitorCallback
 

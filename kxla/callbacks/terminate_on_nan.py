@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils.io_utils import print_msg
+from ..console import print_msg
 from .callback import Callback
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from .. import initializers as initializers_mod
 from ..ir import TensorType, canonical_dtype
 from ..ops.tracing import Builder, CallRecord, KerasTensor, Variable, current_builder
-from ..utils.lookup import snake_case
+from ..naming import snake_case
 
 _NAME_COUNTS: dict[str, int] = {}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 
 from .. import losses as _losses
-from ..utils.lookup import resolve, snake_case
+from ..naming import resolve, snake_case
 from .accuracy import (Accuracy, AutoAccuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                        SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy, binary_accuracy,
                        categorical_accuracy, sparse_categorical_accuracy, sparse_top_k_categorical_accuracy,

@@ -38,7 +38,7 @@ import functools
 import jax.numpy as jnp
 import numpy as np
 
-from ..utils.lookup import snake_case
+from ..naming import snake_case
 
 __all__ = ["Metric", "MetricVariable"]
 

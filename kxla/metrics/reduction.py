@@ -5,7 +5,7 @@ import jax.numpy as jnp
 
 from .. import losses as _losses
 from ..losses import _divide_no_nan, squeeze_or_expand_to_same_rank
-from ..utils.lookup import snake_case
+from ..naming import snake_case
 from .base import Metric
 
 __all__ = ["Sum", "Mean", "MeanMetricWrapper", "reduce_to_samplewise_values"]

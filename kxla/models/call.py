@@ -78,7 +78,7 @@ def call_on_arrays(model, x, training: bool):
     _check_shapes(model, cache.in_shapes, [xs] if cache.single else xs)
     rng = None
     if cache.random:
-        from ..utils.random import next_seed
+        from ..seeding import next_seed
         rng = jax.random.key_data(jax.random.key(next_seed()))
     outs, losses, new_sv = cache.fn(pv, sv, xs, rng)
     if new_sv:

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import jax
 
-from ..ops.tracing import KerasTensor, Variable
+from ..ops.tracing import KerasTensor, Variable, tensor_leaves  # noqa: F401  (tensor_leaves: kept importable)
 
 
 def _is_leaf(x):
     return isinstance(x, (KerasTensor, Variable))
-
-
-def tensor_leaves(tree) -> list:
-    return [x for x in jax.tree_util.tree_leaves(tree, is_leaf=_is_leaf) if isinstance(x, KerasTensor)]
 
 
 def _dependencies(record, input_ids: set) -> list:

@@ -16,7 +16,7 @@ from ..ir import Graph, TensorType
 from ..layers.layer import Layer, unique_name
 from ..ops.tracing import Builder, KerasTensor, current_builder
 from ..training.trainer import Trainer
-from ..utils.lookup import snake_case
+from ..naming import snake_case
 from . import call as model_call, functional
 from ..layers.core.input_layer import InputLayer
 

@@ -75,7 +75,7 @@ class LowerContext:
 
 def _eager_context(opdef: OpDef) -> LowerContext:
     if opdef.effect == "random":
-        from ..utils.random import next_key
+        from ..seeding import next_key
         return LowerContext(rng=next_key(), training=True)
     return LowerContext(training=False)
 

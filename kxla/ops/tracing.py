@@ -327,3 +327,10 @@ class Variable(_TensorOps):
 
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
+
+
+def tensor_leaves(tree) -> list:
+    """The ``KerasTensor`` leaves of a nested structure (lists, tuples, dicts), in tree order."""
+    from .lazy_jax import jax
+    return [x for x in jax.tree_util.tree_leaves(tree, is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
+            if isinstance(x, KerasTensor)]

@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from ..utils.lookup import resolve
+from ..naming import resolve
 from . import schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..utils.lookup import snake_case
+from ..naming import snake_case
 from . import schedules
 from .stateful import StatefulOptimizerMixin
 

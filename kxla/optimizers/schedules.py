@@ -11,7 +11,7 @@ import math
 
 import jax.numpy as jnp
 
-from ..utils.lookup import resolve
+from ..naming import resolve
 
 __all__ = [
     "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay",

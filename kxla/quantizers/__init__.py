@@ -15,7 +15,7 @@ from .quantizers import (AbsMaxQuantizer, Quantizer, abs_max_quantize, abs_max_q
                          compute_float8_amax_history, compute_float8_scale, fake_quant_with_min_max_vars,
                          quantize_and_dequantize)
 from . import serial as _serial
-from ..utils.lookup import snake_case as _snake_case
+from ..naming import snake_case as _snake_case
 
 __all__ = ["AbsMaxQuantizer", "Quantizer", "QuantizationConfig", "Int8QuantizationConfig",
            "Int4QuantizationConfig", "Float8QuantizationConfig", "GPTQConfig", "AWQConfig", "abs_max_quantize",

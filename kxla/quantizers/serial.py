@@ -1,7 +1,7 @@
 """Keras-format (de)serialization shared by ``kxla.quantizers`` and ``kxla.dtype_policies``.
 
 ``{"module": <keras module>, "class_name": ..., "config": ..., "registered_name": None}``; custom
-classes are found through ``kxla.saving``'s registry or ``custom_objects``.
+classes are found through ``kxla.object_registration`` or ``custom_objects``.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ def serialize(obj, module: str):
     """``obj`` in Keras's form (None stays None); nested objects in the config are serialized too."""
     if obj is None:
         return None
-    from ..saving import registry
+    from .. import object_registration as registry
     reg = registry.registered_name(type(obj))
     config = {k: _nested(v) for k, v in obj.get_config().items()}
     return {"module": module if reg is None else None, "class_name": type(obj).__name__, "config": config,
@@ -33,7 +33,7 @@ def deserialize(config, table: dict, custom_objects=None, what="object"):
         return None
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not deserialize {what} from {config!r}: expected a dict with 'class_name'")
-    from ..saving import registry
+    from .. import object_registration as registry
     name = config["class_name"]
     cls = (custom_objects or {}).get(name) or table.get(name)
     if cls is None:

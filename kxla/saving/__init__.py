@@ -21,7 +21,7 @@ import importlib as _importlib
 _NAMES = {
     "FORMAT_VERSION": "format", "FormatError": "format",
     "CustomObjectScope": "registry", "UnknownObjectError": "registry", "custom_object_scope": "registry",
-    "get_registered_name": "registry", "get_registered_object": "registry",
+    "get_registered_name": "registry", "get_registered_object": "registry",  # from kxla.object_registration
     "NotARegularFileError": "files",
     "WeightsMismatchError": "weights_io", "load_weights": "weights_io", "save_weights": "weights_io",
     "load_model": "model_io", "read_model_file": "model_io", "save_model": "model_io",
@@ -39,6 +39,9 @@ __all__ = ["FormatError", "FORMAT_VERSION", "UnknownObjectError", "WeightsMismat
 
 def __getattr__(name):
     if name not in _NAMES:
+        import os
+        if not name.startswith("_") and any(os.path.exists(os.path.join(d, name + ".py")) for d in __path__):
+            return _importlib.import_module(f"{__name__}.{name}")          # a submodule: kxla.saving.registry
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module = _importlib.import_module(f"{__name__}.{_NAMES[name]}")
     # register_serializable is kxla's older name for register_keras_serializable

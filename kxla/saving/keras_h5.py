@@ -20,7 +20,7 @@ import numpy as np
 
 from .files import check_destination, open_regular, write_atomic
 from .format import FormatError
-from ..utils.lookup import snake_case
+from ..naming import snake_case
 
 __all__ = ["require_h5py", "keras_variable_paths", "save_weights_h5", "load_weights_h5", "is_keras_weights_file"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils.lookup import snake_case
+from ..naming import snake_case
 
 __all__ = ["is_op_entry", "op_entry", "op_from_entry"]
 

@@ -27,7 +27,7 @@ __all__ = ["serialize_keras_object", "deserialize_keras_object", "register_keras
            "get_custom_objects", "custom_object_scope", "CustomObjectScope", "get_registered_name",
            "get_registered_object", "keras_layer_config", "fit_config"]
 
-_GLOBAL_CUSTOM_OBJECTS: dict = {}
+from ..object_registration import _GLOBAL_CUSTOM_OBJECTS, get_custom_objects, register_keras_serializable  # noqa: E402,F401
 
 # Keras 3 config keys kxla has no use for, accepted at these (neutral) values only.
 NEUTRAL_KEYS = {"quantization_config": None, "lora_rank": None, "lora_alpha": None, "sparse": False,
@@ -42,22 +42,6 @@ LAYER_BASE_ARGS = {"trainable", "name", "dtype", "input_shape", "input_dim", "ba
 
 
 # -- custom objects ---------------------------------------------------------------------------
-def register_keras_serializable(package: str = "Custom", name: str | None = None):
-    """Keras's decorator: register a class or function as ``"package>name"`` (see ``register_serializable``)."""
-    inner = registry.register_serializable(package, name)
-
-    def decorate(obj):
-        obj = inner(obj)
-        _GLOBAL_CUSTOM_OBJECTS[registry.registered_name(obj)] = obj
-        return obj
-    return decorate
-
-
-def get_custom_objects() -> dict:
-    """The global ``{name: object}`` dict (mutable, as in Keras): its entries resolve by name when loading."""
-    return _GLOBAL_CUSTOM_OBJECTS
-
-
 CustomObjectScope = registry.CustomObjectScope
 custom_object_scope = registry.custom_object_scope
 

@@ -18,10 +18,10 @@ import jax
 import numpy as np
 
 from .. import config as _config
-from ..utils.io_utils import print_msg
+from ..console import print_msg
 from ..utils.traceback_utils import filter_traceback
 from ..ir import get_op
-from ..utils.random import next_seed, numpy_rng
+from ..seeding import next_seed, numpy_rng
 from . import compile_stats as _compile_stats_mod
 from . import data as data_mod
 from . import plan as plan_mod

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..utils.random import next_seed
+from ..seeding import next_seed
 from . import compile_utils
 from . import data as data_mod
 from .compile_stats import CompileStats

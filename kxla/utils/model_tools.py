@@ -35,7 +35,7 @@ def normalize(x, axis=-1, order=2):
 
 def get_source_inputs(tensor) -> list:
     """The ``Input`` tensors that ``tensor`` was computed from (itself when it is one)."""
-    from ..models.functional import tensor_leaves
+    from ..ops.tracing import tensor_leaves
     sources, seen, stack = [], set(), [tensor]
     while stack:
         t = stack.pop()
@@ -72,7 +72,7 @@ def _edges(model):
     records = getattr(model, "_records", None)
     if not records:
         return layers, list(zip(layers, layers[1:]))
-    from ..models.functional import tensor_leaves
+    from ..ops.tracing import tensor_leaves
     producer = {}
     input_layers = [layer for layer in layers if type(layer).__name__ == "InputLayer"]
     for tensor, layer in zip(getattr(model, "_inputs_flat", []), input_layers):

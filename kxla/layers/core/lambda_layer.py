@@ -27,7 +27,7 @@ from ..layer import Layer
 
 
 def _function_name(fn) -> str:
-    from ...saving.registry import registered_name      # lazy: saving sits above layers
+    from ...object_registration import registered_name
     return registered_name(fn) or getattr(fn, "__name__", type(fn).__name__)
 
 
@@ -55,7 +55,7 @@ def op_function(name: str):
 
 
 def _find_function(name: str, custom_objects: dict | None):
-    from ...saving.registry import UnknownObjectError, get_registered_object
+    from ...object_registration import UnknownObjectError, get_registered_object
     fn = get_registered_object(name, custom_objects)
     if fn is None:
         fn = op_function(name)

@@ -17,7 +17,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .utils.lookup import resolve, snake_case
+from ..naming import resolve, snake_case
 
 EPSILON = 1e-7
 REDUCTIONS = ("sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
@@ -715,7 +715,7 @@ def get(identifier) -> Loss | None:
 
 
 # Keras 3's newer losses live in losses_extra.py; registered here so names, get and deserialize see them.
-from .losses_extra import (CTC, CategoricalGeneralizedCrossEntropy, Circle, Dice, Tversky,  # noqa: E402
+from .extra import (CTC, CategoricalGeneralizedCrossEntropy, Circle, Dice, Tversky,  # noqa: E402
                            categorical_generalized_cross_entropy, circle, ctc, dice, tversky)
 
 ALL_CLASSES = ALL_CLASSES + (Dice, Tversky, Circle, CategoricalGeneralizedCrossEntropy, CTC)
