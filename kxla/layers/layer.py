@@ -87,6 +87,16 @@ def _keras_mask_of(tensor):
     return tensor._keras_mask
 
 
+def _is_quantized_policy(dtype) -> bool:
+    """A quantized policy, a policy map, their names or serialized forms (not a float policy)."""
+    from ..dtype_policies import QUANTIZATION_MODES, DTypePolicyMap, QuantizedDTypePolicy
+    if isinstance(dtype, dict):
+        return dtype.get("class_name") not in ("DTypePolicy", "FloatDTypePolicy")
+    if isinstance(dtype, str):
+        return dtype.startswith(QUANTIZATION_MODES)
+    return isinstance(dtype, (QuantizedDTypePolicy, DTypePolicyMap))
+
+
 class Layer:
     """Base class of all layers (Keras 3 API).
 
@@ -117,7 +127,11 @@ class Layer:
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
         from .. import config
-        if dtype is None or config.is_policy_name(dtype):       # a dtype policy: the global one by default
+        if _is_quantized_policy(dtype):                         # "int8_from_float32", a policy map ...
+            from .. import dtype_policies
+            self.dtype_policy = dtype_policies.get(dtype)
+            self.dtype = self.dtype_policy.variable_dtype
+        elif dtype is None or config.is_policy_name(dtype):       # a dtype policy: the global one by default
             self.dtype_policy = config.DTypePolicy(dtype) if dtype is not None else config.dtype_policy()
             self.dtype = self.dtype_policy.variable_dtype
         else:
@@ -295,12 +309,40 @@ class Layer:
     def get_config(self) -> dict:
         policy = getattr(self, "dtype_policy", None)
         dtype = policy.name if policy is not None and policy.is_mixed else self.dtype
+        if _is_quantized_policy(policy):
+            from .. import dtype_policies
+            dtype = dtype_policies.serialize(policy)
         config = {"name": self.name, "trainable": self.trainable, "dtype": dtype}
         return config
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    # -- quantization (Keras 3): Dense, EinsumDense and Embedding implement ``_quantize`` ------------
+    @property
+    def quantization_mode(self):
+        """The quantization mode of this layer (``"int8"``, ``"int4"`` ...), None if not quantized."""
+        policy = getattr(self, "dtype_policy", None)
+        if policy is not None and hasattr(policy, "default_policy"):        # a DTypePolicyMap, by layer name
+            policy = policy[self.name]
+        return getattr(policy, "quantization_mode", None)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Quantize this built layer's weights (``"int8"`` / ``"int4"``, or a ``QuantizationConfig``).
+
+        As Keras: the layer must be built and not yet quantized; layers without a quantized form
+        raise ``NotImplementedError``; float8, GPTQ and AWQ raise ``NotImplementedError`` naming the mode.
+        """
+        from .core.quantized import quantize_layer
+        quantize_layer(self, mode, type_check, config)
+
+    def _quantize(self, mode, config, type_check):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not have a `quantize` method implemented.")
+
+    def _keras_saved_variables(self) -> list:
+        """This layer's own variables in the order Keras's ``save_own_variables`` writes them."""
+        return list(self._trainable_variables) + list(self._non_trainable_variables)
 
     # -- calling ---------------------------------------------------------------
     def _maybe_build(self, args):

@@ -182,6 +182,12 @@ class Model(Trainer, Layer):
     def _regularized_weights(self):
         return [w for w in self.weights if w.regularizer is not None and w.trainable]
 
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize the weights of every quantizable layer (Keras 3): ``"int8"``, ``"int4"`` or a
+        ``kxla.quantizers`` config; ``filters`` picks layers by name. See docs/quantization.md."""
+        from .quantize import quantize_model
+        quantize_model(self, mode, config, filters, **kwargs)
+
     def to_ir(self, training: bool = False, optimized: bool = False) -> Graph:
         """The model's IR graph (a copy); ``optimized=True`` runs the compile-time pipeline on it."""
         graph = self.trace(training).graph.clone()

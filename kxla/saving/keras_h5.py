@@ -74,7 +74,8 @@ def _walk(obj, path: str, seen: set, out: list):
     if id(obj) in seen:
         return
     seen.add(id(obj))
-    own = list(obj._trainable_variables) + list(obj._non_trainable_variables)
+    own = obj._keras_saved_variables() if hasattr(obj, "_keras_saved_variables") else \
+        list(obj._trainable_variables) + list(obj._non_trainable_variables)
     vars_path = f"{path}/vars" if path else "vars"
     cell = _fused_cell_name(obj)
     if cell is not None:            # Keras keeps an LSTM's (GRU's, SimpleRNN's) variables in its `cell` sublayer

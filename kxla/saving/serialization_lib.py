@@ -308,6 +308,10 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         return special
     if config["class_name"] in ("DTypePolicy", "FloatDTypePolicy") and config.get("module") in ("keras", None):
         return config["config"]["name"]
+    if config.get("module") in ("keras.dtype_policies", "keras.quantizers"):      # quantized policies, configs
+        from .. import dtype_policies, quantizers
+        module = dtype_policies if config["module"] == "keras.dtype_policies" else quantizers
+        return module.deserialize(config, custom_objects)
     with CustomObjectScope(custom_objects or {}):
         from .keras_config import deserialize_entry
         return deserialize_entry(config, custom_objects, safe_mode, where)

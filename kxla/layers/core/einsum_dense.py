@@ -11,6 +11,8 @@ import re
 
 from ... import activations, constraints, initializers, ops, regularizers
 from ..layer import InputSpec, Layer
+from . import quantized
+from .quantized_einsum import layout_scale, quantization_layout, scale_shape
 
 
 def _split(equation: str):
@@ -77,7 +79,8 @@ def analyze_einsum(equation, bias_axes, input_shape, output_shape):
 class EinsumDense(Layer):
     """A dense layer of any rank, written as an einsum (``keras.layers.EinsumDense``).
 
-    ``lora_rank`` and quantization are not supported (a clear error).
+    ``quantize("int8")`` stores the kernel as int8 with Keras's per-channel scale
+    layout; int4 and ``lora_rank`` are not supported (a clear error).
     """
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
@@ -85,9 +88,10 @@ class EinsumDense(Layer):
                  bias_regularizer=None, kernel_constraint=None, bias_constraint=None, lora_rank=None,
                  lora_alpha=None, gptq_unpacked_column_size=None, quantization_config=None, **kwargs):
         super().__init__(**kwargs)
-        if lora_rank or quantization_config is not None or gptq_unpacked_column_size:
-            raise NotImplementedError("kxla's EinsumDense does not support LoRA or quantization "
-                                      "(lora_rank, quantization_config, gptq_unpacked_column_size)")
+        if lora_rank or gptq_unpacked_column_size:
+            raise NotImplementedError("kxla's EinsumDense does not support LoRA or GPTQ "
+                                      "(lora_rank, gptq_unpacked_column_size)")
+        self.quantization_config = quantized.config_arg(quantization_config)
         self.equation = equation
         self.partial_output_shape = (output_shape,) if isinstance(output_shape, int) else tuple(output_shape)
         self.bias_axes = bias_axes
@@ -105,15 +109,21 @@ class EinsumDense(Layer):
         kernel, bias, self.full_output_shape = analyze_einsum(self.equation, self.bias_axes, tuple(input_shape),
                                                               self.partial_output_shape)
         self.input_spec = InputSpec(ndim=len(input_shape))
-        self.kernel = self.add_weight(name="kernel", shape=tuple(kernel), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        if self.quantization_mode:
+            self._quantized_build(tuple(kernel), self.quantization_mode, self.quantization_config)
+        else:
+            self.kernel = self.add_weight(name="kernel", shape=tuple(kernel), initializer=self.kernel_initializer,
+                                          regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = self.add_weight(name="bias", shape=tuple(bias), initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint) if bias is not None else None
         self.built = True
 
     def call(self, inputs, training=None):
-        x = ops.einsum(self.equation, inputs, self.kernel)
+        if self.quantization_mode:
+            x = quantized.quantized_dot(self, inputs, self._quant_layout["equation"], None)
+        else:
+            x = ops.einsum(self.equation, inputs, self.kernel)
         if self.bias is not None:
             x = x + self.bias
         return self.activation(x)
@@ -132,4 +142,29 @@ class EinsumDense(Layer):
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "bias_constraint": constraints.serialize(self.bias_constraint),
-                "quantization_config": None}
+                "quantization_config": quantized.serialize_config(self.quantization_config)}
+
+    # -- quantization (Keras's int8 form) -----------------------------------------------------
+    def _quantized_build(self, kernel_shape, mode, config):
+        quantized.check_buildable(self, mode)
+        if mode != "int8":
+            raise NotImplementedError(f"kxla's EinsumDense supports int8 quantization only, not {mode!r}")
+        self._quant_layout = quantization_layout(self.equation, self.input_spec.ndim)
+        quantized.build_quantized_kernel(self, kernel_shape, scale_shape(kernel_shape, self._quant_layout), mode,
+                                         config, quantized.AbsMaxQuantizer())
+
+    def _quantize(self, mode, config, type_check):
+        quantized.refuse_subclass(self, EinsumDense, type_check)
+        if mode != "int8":
+            raise NotImplementedError(f"kxla's EinsumDense supports int8 quantization only, not {mode!r}")
+        self.quantization_config = config
+        layout = quantization_layout(self.equation, self.input_spec.ndim)
+        float_kernel = self.kernel
+        values, scale, zero = quantized.quantize_kernel(self, float_kernel.numpy(), mode, config,
+                                                        tuple(layout["reduced"]), lambda s: layout_scale(s, layout))
+        quantized.drop_weight(self, float_kernel)
+        self._quantized_build(tuple(float_kernel.shape), mode, config)
+        quantized.assign_quantized(self, values, scale, zero, mode)
+
+    def _keras_saved_variables(self):
+        return quantized.saved_variables(self, "kernel")
