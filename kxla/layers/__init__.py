@@ -23,3 +23,4 @@ from .aliases import *  # noqa: F401,F403
 from .preprocessing import *  # noqa: F401,F403
 from .core.wrapper import Pipeline, Wrapper, deserialize, serialize  # noqa: F401
 from .core.reversible_embedding import ReversibleEmbedding  # noqa: F401
+from .core.jax_layer import FlaxLayer, JaxLayer  # noqa: F401,E402

@@ -7,3 +7,5 @@ __all__ += ["LayerNormalization"]
 from .unit_rms_normalization import RMSNormalization, UnitNormalization  # noqa: E402
 from .group_normalization import GroupNormalization  # noqa: E402
 __all__ += ["RMSNormalization", "UnitNormalization", "GroupNormalization"]
+from .spectral_normalization import SpectralNormalization  # noqa: E402
+__all__ += ["SpectralNormalization"]

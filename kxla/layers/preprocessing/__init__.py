@@ -19,3 +19,6 @@ from .random_color_more import (Equalization, RandomColorJitter, RandomHue, Rand
                                 RandomSaturation, RandomSharpness)
 __all__ += ["Equalization", "RandomColorJitter", "RandomHue", "RandomPosterization", "RandomSaturation",
             "RandomSharpness"]
+from .stft_spectrogram import STFTSpectrogram  # noqa: E402
+from .mel_spectrogram import MelSpectrogram  # noqa: E402
+__all__ += ["STFTSpectrogram", "MelSpectrogram"]
