@@ -136,17 +136,25 @@ class JaxLayer(Layer):
         return jax.tree_util.tree_unflatten(shape["tree"], list(results[:n_pred]))
 
     def get_config(self):
-        from ...saving.serialization_lib import serialize_keras_object
-        return {**super().get_config(), "call_fn": serialize_keras_object(self.call_fn),
-                "init_fn": serialize_keras_object(self.init_fn),
+        from .wrapper import serialize             # Keras's function entries (module, class_name "function")
+        return {**super().get_config(), "call_fn": serialize(self.call_fn),
+                "init_fn": None if self.init_fn is None else serialize(self.init_fn),
                 "native_serialization_platforms": self.jax2tf_native_serialization_platforms}
 
     @classmethod
     def from_config(cls, config):
-        from ...saving.serialization_lib import deserialize_keras_object
+        from ...object_registration import get_registered_object
         config = dict(config)
-        config["call_fn"] = deserialize_keras_object(config["call_fn"])
-        config["init_fn"] = deserialize_keras_object(config["init_fn"])
+        for key in ("call_fn", "init_fn"):
+            entry = config.get(key)
+            if isinstance(entry, dict):
+                fn = get_registered_object(entry.get("registered_name") if entry.get("registered_name") not in
+                                           (None, "function") else entry["config"])
+                if fn is None:
+                    raise ValueError(f"JaxLayer.from_config: function {entry['config']!r} is not registered; "
+                                     "register it with kxla.saving.register_keras_serializable or pass it in "
+                                     "custom_objects")
+                config[key] = fn
         return cls(**config)
 
 
