@@ -66,12 +66,12 @@ class Rewriter:
         """The graph's nodes in order as of this call, skipping nodes erased meanwhile."""
         nodes = self.graph.nodes
         for node in list(nodes):
-            if node in nodes:
+            if node._owner is nodes:
                 yield node
 
     def is_erased(self, node: Node) -> bool:
         """True for a node no longer in the graph (erased or replaced)."""
-        return node not in self.graph.nodes
+        return node._owner is not self.graph.nodes
 
     def num_uses(self, value: Value) -> int:
         """Uses of ``value``: one per node input slot reading it, plus graph outputs and state updates."""

@@ -12,18 +12,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 from kxla.ir import get_op
+from kxla.ir.verifier import describe
 
 from .base import Pass
 
 
 class ShapeInferenceError(ValueError):
     """A node's shape rule rejected its (inferred) input types."""
-
-
-def describe(node, index=None) -> str:
-    where = f" #{index}" if index is not None else ""
-    layer = f" (layer {node.layer!r})" if node.layer else ""
-    return f"node {node.op}{where}{layer}"
 
 
 def set_batch(graph, rw, batch: int) -> int:

@@ -145,6 +145,7 @@ class OpDef:
 
 _REGISTRY: dict[str, OpDef] = {}
 _ALIASES: dict[str, str] = {}          # derived from OpDef.aliases by register_op
+_FORMS: list = []                      # activation_forms() cache, emptied by register_op
 
 
 def register_op(opdef: OpDef) -> OpDef:
@@ -154,6 +155,7 @@ def register_op(opdef: OpDef) -> OpDef:
     _REGISTRY[opdef.name] = opdef
     for alias in opdef.aliases:
         _ALIASES[alias] = opdef.name
+    _FORMS.clear()
     return opdef
 
 
@@ -184,6 +186,8 @@ def activation_forms() -> dict:
     ``extra["activation_forms"]`` (``{"gelu": {"approximate": True}, ...}``);
     without that entry its one form is its own name with default attributes.
     """
+    if _FORMS:
+        return dict(_FORMS[0])
     forms = {"linear": (None, {})}
     for op in _REGISTRY.values():
         if "activation" in op.traits:
@@ -192,7 +196,8 @@ def activation_forms() -> dict:
                     forms[form] = (op.name, op.normalize_attrs(attrs))
                 except (TypeError, ValueError):
                     continue                  # an attribute without a default: no attribute-free form
-    return forms
+    _FORMS.append(forms)
+    return dict(forms)
 
 
 def activation_form(op: str, attrs: dict) -> str | None:
@@ -201,7 +206,8 @@ def activation_form(op: str, attrs: dict) -> str | None:
     if opdef is None or "activation" not in opdef.traits:
         return None
     full = opdef.normalize_attrs(attrs)
-    for form, (op_name, form_attrs) in activation_forms().items():
+    activation_forms()
+    for form, (op_name, form_attrs) in _FORMS[0].items():
         if op_name == opdef.name and form_attrs == full:
             return form
     return None

@@ -35,9 +35,11 @@ class VerificationError(ValueError):
         self.line, self.column = line, column
 
 
-def describe(node: Node) -> str:
+def describe(node: Node, index: int | None = None) -> str:
+    """``node relu (layer 'dense') #3``: how errors name a node (the index when given)."""
     where = f" (layer {node.layer!r})" if node.layer else ""
-    return f"node {node.op}{where}"
+    number = f" #{index}" if index is not None else ""
+    return f"node {node.op}{where}{number}"
 
 
 def verify(graph: Graph) -> None:
@@ -59,7 +61,7 @@ def verify(graph: Graph) -> None:
 def _check_node(node: Node, index: int, defined: set) -> None:
     loc = node.meta.get("loc") if isinstance(getattr(node, "meta", None), dict) else None
     try:
-        _node_invariants(node, f"{describe(node)} #{index}", defined)
+        _node_invariants(node, describe(node, index), defined)
     except VerificationError as e:
         if loc is None:
             raise
