@@ -180,8 +180,10 @@ def load_weights_h5(model, filepath, skip_mismatch: bool = False, h5file=None):
     except OSError as e:
         raise FormatError(f"{where}: not a readable HDF5 file ({e})") from None
     try:
-        if "layers" not in f and "vars" not in f and len(f.keys()) and "model_weights" in f:
-            raise FormatError(f"{where}: a legacy Keras 2 HDF5 file; kxla reads Keras 3 .weights.h5 files")
+        from .keras_legacy_h5 import is_legacy_h5, load_legacy_weights
+        if "layers" not in f and "vars" not in f and is_legacy_h5(f):      # Keras's legacy (full-model) layout
+            g = f["model_weights"] if "model_weights" in f else f
+            return load_legacy_weights(model, g, where, skip_mismatch=skip_mismatch)
         assignments = []
         for group, owner, variables in keras_variable_paths(model):
             arrays = _read_group(f, group, where)
@@ -207,9 +209,13 @@ def load_weights_h5(model, filepath, skip_mismatch: bool = False, h5file=None):
 
 def load_optimizer_h5(model, f, where: str) -> bool:
     """Restore the optimizer state from ``optimizer/vars`` of an open file (after compile). True when done."""
+    return restore_optimizer_arrays(model, _read_group(f, "optimizer/vars", where), where)
+
+
+def restore_optimizer_arrays(model, arrays: list, where: str) -> bool:
+    """Set the optimizer state from Keras's variable list (iterations, learning rate, slots per weight)."""
     import jax
     import jax.numpy as jnp
-    arrays = _read_group(f, "optimizer/vars", where)
     if not arrays or getattr(model, "optimizer", None) is None:
         return False
     opt = model.optimizer
@@ -221,7 +227,7 @@ def load_optimizer_h5(model, f, where: str) -> bool:
     if len(arrays) != 2 + len(trainable) * len(opt.slot_names):
         import warnings
         warnings.warn(f"{where}: the optimizer state ({len(arrays)} variables) does not fit this model and "
-                      f"optimizer; the optimizer starts fresh", stacklevel=3)
+                      f"optimizer; the optimizer starts fresh", stacklevel=4)
         return False
     state["iterations"] = np.asarray(arrays[0]).astype(np.asarray(state["iterations"]).dtype)
     i = 2

@@ -498,6 +498,9 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     if os.fspath(filepath).endswith(".keras"):          # Keras 3's archive (kxla.saving.keras_archive)
         from .keras_archive import save_keras_archive
         return save_keras_archive(model, filepath, overwrite, include_optimizer)
+    if os.fspath(filepath).endswith(".h5"):             # Keras's legacy full-model file (keras_legacy_h5)
+        from .keras_legacy_h5 import save_legacy_h5
+        return save_legacy_h5(model, filepath, overwrite, include_optimizer)
     data = fmt.pack_file(fmt.MODEL_FORMAT, model_payload(model, include_optimizer))
     fmt.write_atomic(filepath, data, overwrite=overwrite)
 
@@ -546,6 +549,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     if path.endswith(".keras"):                          # Keras 3's archive (kxla.saving.keras_archive)
         from .keras_archive import load_keras_archive
         return load_keras_archive(path, custom_objects, compile, safe_mode)
+    if path.endswith((".h5", ".hdf5")):                  # Keras's legacy full-model file (keras_legacy_h5)
+        from .keras_legacy_h5 import load_legacy_h5_model
+        return load_legacy_h5_model(path, custom_objects, compile, safe_mode)
     payload = read_model_file(path)
     with CustomObjectScope(custom_objects):
         return _load(path, payload, custom_objects, compile)
