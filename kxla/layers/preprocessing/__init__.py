@@ -22,3 +22,5 @@ __all__ += ["Equalization", "RandomColorJitter", "RandomHue", "RandomPosterizati
 from .stft_spectrogram import STFTSpectrogram  # noqa: E402
 from .mel_spectrogram import MelSpectrogram  # noqa: E402
 __all__ += ["STFTSpectrogram", "MelSpectrogram"]
+from .hashing import HashedCrossing, Hashing  # noqa: E402
+__all__ += ["HashedCrossing", "Hashing"]
