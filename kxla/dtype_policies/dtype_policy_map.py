@@ -39,6 +39,11 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
         return _get(self._default_policy)
 
     @property
+    def source_name(self):
+        """The float policy the default policy computes with (``"mixed_bfloat16"`` ...)."""
+        return getattr(self.default_policy, "source_name", None) or self.default_policy.name
+
+    @property
     def variable_dtype(self):
         return self.default_policy.variable_dtype
 

@@ -12,6 +12,9 @@
       inputs meet the integer kernel and the product is divided by
       ``kernel_scale``. With ``block_size`` (int4 sub-channel) the kernel is
       dequantized as ``(q - zero[g_idx]) * scale[g_idx]`` before a float matmul.
+      With ``kernel_shape`` (int4 EinsumDense) the kernel is stored flattened to
+      (contracted, other) and dequantized (``q / scale`` per channel) and reshaped
+      to ``kernel_shape`` before a float einsum, as Keras does.
       The gradient of ``x`` is Keras's straight-through one (the dequantized
       kernel's); the integer kernel and the scales get none.
 
@@ -37,6 +40,8 @@ def _specs(equation):
 
 
 def _unpacked_kernel_shape(k, attrs):
+    if attrs["kernel_shape"] is not None:
+        return list(attrs["kernel_shape"])
     shape = list(k.shape)
     if attrs["mode"] == "int4":
         shape[-1] = attrs["unpacked_size"]
@@ -113,8 +118,24 @@ def _float_kernel(kernel, scale, zero, g_idx, x_dtype):
             jnp.take(scale, groups, axis=0)).astype(x_dtype)
 
 
+def _dequantized_first(kernel, scale, extra, a, dtype):
+    """The int4 EinsumDense kernel: dequantized in its flat layout, then given its einsum shape."""
+    if a["block_size"]:
+        flat = _float_kernel(kernel, scale, *extra, dtype)
+    else:
+        flat = jnp.divide(kernel.astype(dtype), scale)
+    return flat.reshape(tuple(a["kernel_shape"]))
+
+
 def _forward(x, kernel, scale, extra, a):
     eq = a["equation"]
+    if a["kernel_shape"] is not None:
+        w = _dequantized_first(kernel, scale, extra, a, x.dtype)
+        if a["input_range"] is None:
+            return _dot(eq, x, w)
+        xq, iscale = _quantize_inputs(x, eq, a["input_range"], a["input_epsilon"])
+        y = _dot(eq, xq, w).astype(x.dtype)
+        return jnp.divide(y, _input_scale_to_output(iscale, eq, y.ndim))
     if a["block_size"]:
         return _dot(eq, x, _float_kernel(kernel, scale, *extra, x.dtype))
     if a["input_range"] is not None:
@@ -125,6 +146,8 @@ def _forward(x, kernel, scale, extra, a):
 
 
 def _weight_only(x, kernel, scale, extra, a):
+    if a["kernel_shape"] is not None:
+        return _dot(a["equation"], x, _dequantized_first(kernel, scale, extra, a, x.dtype))
     if a["block_size"]:
         return _dot(a["equation"], x, _float_kernel(kernel, scale, *extra, x.dtype))
     return jnp.divide(_dot(a["equation"], x, kernel.astype(x.dtype)), scale)
@@ -133,7 +156,8 @@ def _weight_only(x, kernel, scale, extra, a):
 @defop("quantized_dot", infer=_quantized_dot_infer, layout="opaque", arity=None,
        attrs={"mode": Attr("str", "int8", ("int8", "int4")), "equation": Attr("optional_str", None),
               "input_range": Attr("optional_ints", None), "input_epsilon": Attr("float", 1e-7),
-              "unpacked_size": Attr("optional_int", None), "block_size": Attr("optional_int", None)},
+              "unpacked_size": Attr("optional_int", None), "block_size": Attr("optional_int", None),
+              "kernel_shape": Attr("optional_ints", None)},
        doc="int8 / int4 quantized Dense or EinsumDense product (Keras's quantized forward)",
        traits={"compute_heavy"})
 def _quantized_dot(ctx, x, kernel, kernel_scale, *extra, **attrs):

@@ -113,8 +113,8 @@ class StepBuilder:
         mixed, plain = {}, set()
         for layer in leaf_layers(self):
             policy = getattr(layer, "dtype_policy", None)
-            if isinstance(policy, DTypePolicy) and policy.is_mixed:
-                mixed.setdefault(policy.name, set()).add(layer.name)
+            if isinstance(policy, DTypePolicy) and policy.is_mixed:     # a quantized policy: its float source's
+                mixed.setdefault(getattr(policy, "source_name", None) or policy.name, set()).add(layer.name)
             else:
                 plain.add(layer.name)
         texts = []

@@ -50,14 +50,18 @@ def test_dense(keras, kind):
     _check_quantized(ours, theirs, RNG.randn(4, 20).astype("float32"))
 
 
-@pytest.mark.parametrize("equation,output_shape,bias_axes,input_shape", [
-    ("abc,cde->abde", (3, 2, 4), "de", (None, 3, 5)),
-    pytest.param("btnh,nhd->btd", (4, 5), "d", (None, 4, 2, 3), marks=SLOW)])
-def test_einsum_dense_int8(keras, equation, output_shape, bias_axes, input_shape):
+@pytest.mark.parametrize("equation,output_shape,bias_axes,input_shape,kind", [
+    ("abc,cde->abde", (3, 2, 4), "de", (None, 3, 5), "int8"),
+    pytest.param("btnh,nhd->btd", (4, 5), "d", (None, 4, 2, 3), "int8", marks=SLOW),
+    pytest.param("abc,cde->abde", (3, 2, 4), "de", (None, 3, 5), "int4", marks=SLOW),
+    pytest.param("btnh,nhd->btd", (4, 5), "d", (None, 4, 2, 3), "int4-channel", marks=SLOW),
+    pytest.param("btnh,nhd->btd", (4, 5), "d", (None, 4, 2, 3), "int4-block8", marks=SLOW)])
+def test_einsum_dense(keras, equation, output_shape, bias_axes, input_shape, kind):
     ours, theirs = _pair(keras, lambda m: m.layers.EinsumDense(equation, output_shape, bias_axes=bias_axes),
                          input_shape)
-    ours.quantize("int8")
-    theirs.quantize("int8")
+    mode = kind.split("-")[0]
+    ours.quantize(mode, config=_config(kxla, kind))
+    theirs.quantize(mode, config=_config(keras, kind))
     _check_quantized(ours, theirs, RNG.randn(2, *input_shape[1:]).astype("float32"))
 
 
@@ -140,10 +144,12 @@ def test_errors():
         model.layers[0].quantize("int8")
     with pytest.raises(NotImplementedError, match="float8"):
         kxla.layers.Dense(3, dtype="float8_from_float32").build((None, 4))
-    einsum = kxla.layers.EinsumDense("ab,bc->ac", 3)
-    einsum.build((None, 4))
-    with pytest.raises(NotImplementedError, match="int8 quantization only"):
-        einsum.quantize("int4")
+    bad = q.Int8QuantizationConfig(activation_quantizer=q.AbsMaxQuantizer(output_dtype="int16"))
+    dense = kxla.layers.Dense(2)
+    dense.build((None, 3))
+    with pytest.raises(NotImplementedError, match="AbsMaxQuantizer"):
+        dense.quantize("int8", config=bad)
+    assert dense.kernel.dtype == "float32" and dense.quantization_mode is None
 
     class MyDense(kxla.layers.Dense):
         pass

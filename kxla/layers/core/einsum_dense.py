@@ -12,7 +12,7 @@ import re
 from ... import activations, constraints, initializers, ops, regularizers
 from ..layer import InputSpec, Layer
 from . import quantized
-from .quantized_einsum import layout_scale, quantization_layout, scale_shape
+from .quantized_einsum import build_int4, flat_size, layout_scale, quantization_layout, quantize_int4, scale_shape
 
 
 def _split(equation: str):
@@ -79,8 +79,9 @@ def analyze_einsum(equation, bias_axes, input_shape, output_shape):
 class EinsumDense(Layer):
     """A dense layer of any rank, written as an einsum (``keras.layers.EinsumDense``).
 
-    ``quantize("int8")`` stores the kernel as int8 with Keras's per-channel scale
-    layout; int4 and ``lora_rank`` are not supported (a clear error).
+    ``quantize("int8" | "int4")`` stores the kernel as Keras does (int8 with the
+    scale laid out against the output; int4 flattened and packed); ``lora_rank``
+    is not supported (a clear error).
     """
 
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
@@ -121,7 +122,9 @@ class EinsumDense(Layer):
 
     def call(self, inputs, training=None):
         if self.quantization_mode:
-            x = quantized.quantized_dot(self, inputs, self._quant_layout["equation"], None)
+            shape = getattr(self, "_int4_kernel_shape", None) if self.quantization_mode == "int4" else None
+            x = quantized.quantized_dot(self, inputs, self._quant_layout["equation"],
+                                        None if shape is None else flat_size(shape, self._quant_layout)[1], shape)
         else:
             x = ops.einsum(self.equation, inputs, self.kernel)
         if self.bias is not None:
@@ -147,21 +150,24 @@ class EinsumDense(Layer):
     # -- quantization (Keras's int8 form) -----------------------------------------------------
     def _quantized_build(self, kernel_shape, mode, config):
         quantized.check_buildable(self, mode)
-        if mode != "int8":
-            raise NotImplementedError(f"kxla's EinsumDense supports int8 quantization only, not {mode!r}")
         self._quant_layout = quantization_layout(self.equation, self.input_spec.ndim)
+        if mode == "int4":
+            build_int4(self, kernel_shape, config)
+            return
         quantized.build_quantized_kernel(self, kernel_shape, scale_shape(kernel_shape, self._quant_layout), mode,
                                          config, quantized.AbsMaxQuantizer())
 
     def _quantize(self, mode, config, type_check):
         quantized.refuse_subclass(self, EinsumDense, type_check)
-        if mode != "int8":
-            raise NotImplementedError(f"kxla's EinsumDense supports int8 quantization only, not {mode!r}")
         self.quantization_config = config
         layout = quantization_layout(self.equation, self.input_spec.ndim)
         float_kernel = self.kernel
-        values, scale, zero = quantized.quantize_kernel(self, float_kernel.numpy(), mode, config,
-                                                        tuple(layout["reduced"]), lambda s: layout_scale(s, layout))
+        if mode == "int4":
+            values, scale, zero = quantize_int4(float_kernel.numpy(), layout, config)
+        else:
+            values, scale, zero = quantized.quantize_kernel(self, float_kernel.numpy(), mode, config,
+                                                            tuple(layout["reduced"]),
+                                                            lambda s: layout_scale(s, layout))
         quantized.drop_weight(self, float_kernel)
         self._quantized_build(tuple(float_kernel.shape), mode, config)
         quantized.assign_quantized(self, values, scale, zero, mode)

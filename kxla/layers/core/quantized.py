@@ -49,6 +49,7 @@ def quantize_layer(layer, mode, type_check, config):
     if type(layer)._quantize is Layer._quantize:
         raise NotImplementedError(f"Layer {name} does not have a `quantize` method implemented.")
     check_supported(mode, f"{name}.quantize")
+    input_quantizer_attrs(config.activation_quantizer)            # refuse what the op cannot run, up front
     layer._quantize(mode, config, type_check)
     layer._is_quantized = True
     from ... import dtype_policies
@@ -148,9 +149,10 @@ def assign_quantized(layer, values, scale, zero, mode):
         layer.kernel_zero.assign(np.asarray(zero, dtype="int8").reshape(layer.kernel_zero.shape))
 
 
-def quantized_dot(layer, inputs, equation, unpacked_size):
+def quantized_dot(layer, inputs, equation, unpacked_size, kernel_shape=None):
     """The ``quantized_dot`` op for this layer's kernel: Dense (``equation`` None) or EinsumDense."""
     attrs = {"mode": layer.quantization_mode, "equation": equation,
+             "kernel_shape": None if kernel_shape is None else [int(d) for d in kernel_shape],
              **input_quantizer_attrs(getattr(layer, "inputs_quantizer", None))}
     extra = []
     if layer.quantization_mode == "int4":

@@ -69,3 +69,44 @@ def scale_shape(kernel_shape, layout: dict) -> tuple:
     """The stored kernel-scale shape (Keras's ``_get_kernel_scale_shape``, per channel)."""
     probe = np.zeros([1 if i in layout["reduced"] else d for i, d in enumerate(kernel_shape)])
     return tuple(layout_scale(probe, layout).shape)
+
+
+def flat_size(kernel_shape, layout: dict):
+    """``(rows, columns)``: the sizes of the contracted and the other kernel axes (int4's flat kernel)."""
+    rows = int(np.prod([d for i, d in enumerate(kernel_shape) if i in layout["reduced"]]))
+    return rows, int(np.prod(kernel_shape)) // rows
+
+
+def build_int4(layer, kernel_shape, config):
+    """Keras's EinsumDense ``_int4_build``: the kernel flattened to (rows, columns) and packed along the
+    columns; a scale per column (per group of rows and column for ``block_size``)."""
+    import math
+    from .quantized import QuantizationConfig, int4_block_size
+    rows, cols = flat_size(kernel_shape, layer._quant_layout)
+    layer.inputs_quantizer = QuantizationConfig.activation_quantizer_or_default(config, None)
+    block = int4_block_size(layer, config)
+    block = None if block in (None, -1) else block
+    layer._int4_block_size, layer._int4_kernel_shape = block, tuple(kernel_shape)
+    layer.kernel = layer.add_weight(name="kernel", shape=(rows, (cols + 1) // 2), initializer="zeros", dtype="int8",
+                                    trainable=False)
+    shape = (cols,) if block is None else (math.ceil(rows / block), cols)
+    layer.kernel_scale = layer.add_weight(name="kernel_scale", shape=shape, initializer="ones", trainable=False)
+    if block is not None:
+        layer.kernel_zero = layer.add_weight(name="kernel_zero", shape=shape, initializer="zeros", dtype="int8",
+                                             trainable=False)
+        groups = (np.arange(rows) // block).astype("float32")
+        layer.g_idx = layer.add_weight(name="g_idx", shape=(rows,), initializer=lambda s, d: groups,
+                                       dtype="float32", trainable=False)
+
+
+def quantize_int4(kernel: np.ndarray, layout: dict, config):
+    """Keras's EinsumDense int4 weights: abs-max per column of the flat kernel (Keras uses no custom weight
+    quantizer here), or grouped with a zero point for ``block_size``."""
+    from ...quantizers import Int4QuantizationConfig, abs_max_quantize, abs_max_quantize_grouped_with_zero_point
+    flat = kernel.reshape(flat_size(kernel.shape, layout))
+    block = config.block_size if isinstance(config, Int4QuantizationConfig) else None
+    if block is not None and block != -1:
+        values, scale, zero = abs_max_quantize_grouped_with_zero_point(flat, block, to_numpy=True)
+        return np.asarray(values), np.asarray(scale), np.asarray(zero)
+    values, scale = abs_max_quantize(flat, axis=0, value_range=(-8, 7), dtype="int8", to_numpy=True)
+    return np.asarray(values), np.asarray(scale).squeeze(0), None
