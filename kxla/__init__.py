@@ -26,7 +26,7 @@ _SUBMODULES = ("config", "ir", "ops", "activations", "constraints", "initializer
                "backend", "tree", "dtype_policies", "mixed_precision", "layers", "losses", "metrics", "optimizers",
                "callbacks", "utils", "datasets", "saving", "debug", "testing", "passes", "applications",
                "wrappers", "distribution", "lowering", "devices", "models", "training", "quantizers",
-               "preprocessing")
+               "preprocessing", "export")
 
 # Top-level names defined elsewhere: name -> module that defines it.
 _NAMES = {
@@ -34,12 +34,14 @@ _NAMES = {
     "Input": "kxla.models", "Model": "kxla.models", "Sequential": "kxla.models",
     "KerasTensor": "kxla.ops", "Variable": "kxla.ops",
     "Layer": "kxla.layers", "InputSpec": "kxla.layers.layer",
-    "export": "kxla.saving.export",
     "device": "kxla.devices",
     "DTypePolicy": "kxla.config", "FloatDTypePolicy": "kxla.dtype_policies",
     "Initializer": "kxla.initializers", "Loss": "kxla.losses", "Metric": "kxla.metrics",
     "Optimizer": "kxla.optimizers", "Regularizer": "kxla.regularizers",
     "Quantizer": "kxla.quantizers",
+    "Operation": "kxla.operation", "Function": "kxla.function",
+    "RematScope": "kxla.remat_scope", "remat": "kxla.remat_scope",
+    "StatelessScope": "kxla.scopes", "SymbolicScope": "kxla.scopes", "name_scope": "kxla.scopes",
 }
 
 

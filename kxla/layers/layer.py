@@ -18,6 +18,7 @@ from .. import initializers as initializers_mod
 from ..ir import TensorType, canonical_dtype
 from ..ops.tracing import Builder, CallRecord, KerasTensor, Variable, current_builder
 from ..naming import snake_case
+from ..scopes import current_path
 
 _NAME_COUNTS: dict[str, int] = {}
 
@@ -106,6 +107,7 @@ class Layer:
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         self._tracking = False
+        self._parent_path = None        # the kxla.name_scope path at the first weight (Keras: at build)
         self._layers: list[Layer] = []
         self._trainable_variables: list[Variable] = []
         self._non_trainable_variables: list[Variable] = []
@@ -201,7 +203,10 @@ class Layer:
             raise ValueError(f"Initializer for weight {name!r} of layer {self.name!r} returned shape "
                              f"{value.shape}, expected {shape}")
         from .. import constraints, regularizers
-        var = Variable(value, name=name, path=f"{self.name}/{name}",
+        if getattr(self, "_parent_path", None) is None:
+            self._parent_path = current_path()
+        parent = self._parent_path
+        var = Variable(value, name=name, path=f"{parent}/{self.name}/{name}" if parent else f"{self.name}/{name}",
                        kind="param" if trainable else "state",
                        trainable=bool(trainable) and self._trainable,
                        initializer_name=initializers_mod.name_of(init),

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..ir import Graph, TensorType
 from ..layers.layer import Layer, unique_name
-from ..ops.tracing import Builder, KerasTensor, current_builder
+from ..ops.tracing import Builder, KerasTensor, Variable, current_builder
 from ..training.trainer import Trainer
 from ..naming import snake_case
 from . import call as model_call, functional
@@ -344,7 +344,7 @@ class Model(Trainer, Layer):
             self._ensure_input_types_from_data([args[0]] if not isinstance(args[0], (list, tuple))
                                                else list(args[0]))
         if len(args) == 1 and (not kwargs or set(kwargs) <= {"training"}) and current_builder() is None and \
-                model_call.is_array_input(args[0]):
+                model_call.is_array_input(args[0]) and Variable._stateless_scope is None:   # (StatelessScope: eager)
             if self._input_types is None:
                 self._ensure_input_types_from_data(jax.tree_util.tree_leaves(args[0]))
             try:

@@ -282,17 +282,28 @@ class Variable(_TensorOps):
     def dtype(self) -> str:
         return canonical_dtype(self._value.dtype)
 
+    #: the active ``kxla.StatelessScope`` (its values replace reads, it collects assigns), or None
+    _stateless_scope = None
+
     @property
     def value(self):
+        scope = Variable._stateless_scope
+        if scope is not None:
+            mapped = scope.get_current_value(self)
+            if mapped is not None:
+                return mapped
         return self._value
 
     def numpy(self) -> np.ndarray:
-        return np.asarray(self._value)
+        return np.asarray(self.value)
 
     def assign(self, new):
         builder = current_builder()
         if builder is not None and isinstance(new, KerasTensor):
             builder.update(self, new)
+            return
+        if Variable._stateless_scope is not None:       # recorded in the scope, not applied
+            Variable._stateless_scope.add_update((self, new))
             return
         new_arr = new.value if isinstance(new, Variable) else new
         if tuple(np.shape(new_arr)) != self.shape:
@@ -322,7 +333,7 @@ class Variable(_TensorOps):
         return self
 
     def __array__(self, dtype=None, copy=None):
-        arr = np.asarray(self._value)
+        arr = np.asarray(self.value)
         return arr.astype(dtype) if dtype is not None else arr
 
     def __repr__(self):
