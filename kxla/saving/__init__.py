@@ -28,13 +28,14 @@ _NAMES = {
     "deserialize_keras_object": "serialization_lib", "get_custom_objects": "serialization_lib",
     "register_keras_serializable": "serialization_lib", "serialize_keras_object": "serialization_lib",
     "register_serializable": "serialization_lib",
+    "KerasFileEditor": "file_editor",
 }
 
 __all__ = ["FormatError", "FORMAT_VERSION", "UnknownObjectError", "WeightsMismatchError",
            "register_serializable", "get_registered_name", "get_registered_object", "save_model",
            "load_model", "read_model_file", "save_weights", "load_weights",
            "register_keras_serializable", "get_custom_objects", "custom_object_scope", "CustomObjectScope",
-           "serialize_keras_object", "deserialize_keras_object", "NotARegularFileError"]
+           "serialize_keras_object", "deserialize_keras_object", "NotARegularFileError", "KerasFileEditor"]
 
 
 def __getattr__(name):
