@@ -19,9 +19,10 @@ def _op_class(K):
 
 
 def test_operation_eager_symbolic_and_config_match_keras(keras):
-    ours, theirs = _op_class(kxla)(3.0), _op_class(keras)(3.0)
+    ours, theirs = _op_class(kxla)(3.0, name="scale"), _op_class(keras)(3.0, name="scale")
     np.testing.assert_allclose(ours(X), theirs(X), rtol=1e-6)
     assert ours.get_config() == {"name": "scale", "k": 3.0} == theirs.get_config()
+    assert _op_class(kxla)().name.startswith("scale")        # auto names: snake_case of the class
     assert type(ours).from_config(ours.get_config()).k == 3.0
     spec = ours.compute_output_spec(kxla.Input((4,)))
     assert spec.shape == (None, 4) and spec.dtype == "float32"
