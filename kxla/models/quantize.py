@@ -4,7 +4,8 @@ Layers are visited as Keras's ``_flatten_layers`` does (the model, then its
 layers depth first); ``filters`` (a regex, a list of them, or a callable)
 selects layers by name. A layer without a quantized form warns and stays as it
 is, as in Keras. Modes kxla cannot run (float8, GPTQ, AWQ) raise
-``NotImplementedError`` before any layer changes.
+``NotImplementedError`` before any layer changes; so does a layer Keras
+quantizes but kxla cannot (``ReversibleEmbedding``), rather than a warning.
 """
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
             layer.quantize(mode, type_check=type_check, config=config)
             changed = True
         except NotImplementedError as e:
+            if getattr(layer, "_quantize_unsupported", False):     # Keras quantizes this layer; kxla cannot
+                raise
             warnings.warn(str(e), stacklevel=2)
         except AttributeError:
             pass

@@ -151,6 +151,10 @@ def test_errors():
         dense.quantize("int8", config=bad)
     assert dense.kernel.dtype == "float32" and dense.quantization_mode is None
 
+    tied = kxla.Sequential([kxla.Input((3,), dtype="int32"), kxla.layers.ReversibleEmbedding(5, 4)])
+    with pytest.raises(NotImplementedError, match="ReversibleEmbedding"):
+        tied.quantize("int8")
+
     class MyDense(kxla.layers.Dense):
         pass
     layer = MyDense(2)

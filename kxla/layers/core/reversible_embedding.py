@@ -42,6 +42,17 @@ class ReversibleEmbedding(Embedding):
             logits = ops.tanh(logits / self.logit_soft_cap) * self.logit_soft_cap
         return logits
 
+    # Keras quantizes ReversibleEmbedding (int8 / int4); kxla does not: a clear error, in model.quantize too.
+    _quantize_unsupported = True
+
+    def _quantize(self, mode, config, type_check):
+        raise NotImplementedError(f"kxla's ReversibleEmbedding does not support quantization (mode={mode!r}); "
+                                  "Keras quantizes it, kxla does not yet")
+
+    def _quantized_build(self, mode, config):
+        raise NotImplementedError(f"kxla's ReversibleEmbedding does not support quantized dtype policies "
+                                  f"({self.dtype_policy.name!r})")
+
     def compute_mask(self, inputs, mask=None):
         return None if self._reversed else super().compute_mask(inputs, mask)
 
