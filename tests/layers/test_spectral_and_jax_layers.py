@@ -38,7 +38,7 @@ def test_mel_spectrogram_matches_keras(kwargs):
     check_config(keras, layer, "MelSpectrogram", kwargs)
 
 
-@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("training", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_spectral_normalization_matches_keras(training):
     x = rand(3, 4, seed=5)
     ours = kxla.layers.SpectralNormalization(kxla.layers.Dense(3), power_iterations=2)

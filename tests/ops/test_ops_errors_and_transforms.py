@@ -27,6 +27,7 @@ def test_vectorize_on_arrays_and_in_a_graph():
                                                                 signature="(n),(n)->()")(x, y))
 
 
+@pytest.mark.slow
 def test_ctc_loss_gradient_matches_keras():
     import jax
     rng = np.random.default_rng(0)
