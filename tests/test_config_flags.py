@@ -33,7 +33,7 @@ def _run_capped(K, epochs_cap, steps_cap):
         K.config.set_max_steps_per_epoch(None)
 
 
-@pytest.mark.parametrize("epochs_cap, steps_cap", [(2, 2), (None, 3), (9, None)])
+@pytest.mark.parametrize("epochs_cap, steps_cap", [(2, 2), (None, 3)])
 def test_max_epochs_and_steps_cap_like_keras(keras, epochs_cap, steps_cap):
     ours, theirs = _run_capped(kxla, epochs_cap, steps_cap), _run_capped(keras, epochs_cap, steps_cap)
     assert ours[1:4] == theirs[1:4] and ours[5] == theirs[5]

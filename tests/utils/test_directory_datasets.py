@@ -56,8 +56,7 @@ def test_index_matches_keras(keras, images, kwargs, capsys):
     dict(label_mode="categorical", seed=7, batch_size=5, image_size=(4, 4), color_mode="grayscale",
          crop_to_aspect_ratio=True, interpolation="nearest"),
     dict(label_mode=None, seed=2, batch_size=3, image_size=(5, 7), pad_to_aspect_ratio=True,
-         data_format="channels_first", color_mode="rgba"),
-    dict(label_mode="int", seed=9, batch_size=4, image_size=(3, 3), validation_split=0.25, subset="validation")])
+         data_format="channels_first", color_mode="rgba")])
 def test_image_batches_hold_keras_files_labels_and_pixels(keras, images, kwargs, capsys):
     from keras.src.utils import dataset_utils, image_dataset_utils
     ds = kxla.utils.image_dataset_from_directory(str(images), **kwargs)
