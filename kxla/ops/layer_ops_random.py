@@ -13,10 +13,11 @@ from .lazy_jax import jnp
 import numpy as np
 
 from ..ir import Attr, TensorType, is_floating
+from . import families as F
 from .core import apply, defop
 from .random_ops import _key
 
-__all__ = ["random_uniform_like", "random_crop"]
+__all__ = ["random_uniform_like", "random_crop", "random_beta_like"]
 
 
 def _uniform_like_infer(types, attrs):
@@ -82,3 +83,25 @@ def random_crop(images, height, width, data_format="channels_last", seed=None):
     """A ``height x width`` crop of ``images`` at one random offset (the same for the whole batch)."""
     return apply("random_crop", images, height=int(height), width=int(width), data_format=data_format,
                  seed=None if seed is None else int(seed))
+
+
+def _beta_like_infer(types, attrs):
+    t, alpha = types
+    if alpha.rank != 0:
+        raise ValueError(f"random_beta_like: alpha must be a scalar, got shape {alpha.shape}")
+    return [TensorType(t.shape, t.dtype if is_floating(t.dtype) else "float32")]
+
+
+@defop("random_beta_like", infer=_beta_like_infer, layout="agnostic", effect="random", arity=2,
+       attrs={"seed": Attr("optional_int", None)}, cost=F.per_output(40),
+       doc="Beta(alpha, alpha) draws shaped like the first input (MixUp / CutMix weights)")
+def _random_beta_like(ctx, x, alpha, seed):
+    dtype = x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else jnp.float32
+    return jax.random.beta(_key(ctx, seed), alpha.astype(dtype), alpha.astype(dtype), x.shape, dtype)
+
+
+def random_beta_like(x, alpha, seed=None):
+    """Beta(``alpha``, ``alpha``) draws with the shape of ``x``; ``alpha`` a number or a scalar tensor."""
+    if isinstance(alpha, (int, float)):
+        alpha = np.asarray(alpha, "float32")
+    return apply("random_beta_like", x, alpha, seed=None if seed is None else int(seed))

@@ -24,3 +24,6 @@ from .mel_spectrogram import MelSpectrogram  # noqa: E402
 __all__ += ["STFTSpectrogram", "MelSpectrogram"]
 from .hashing import HashedCrossing, Hashing  # noqa: E402
 __all__ += ["HashedCrossing", "Hashing"]
+from .random_mix import (CutMix, MixUp, RandomElasticTransform, RandomErasing, RandomGaussianBlur,  # noqa: E402
+                         RandomPerspective)
+__all__ += ["CutMix", "MixUp", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur", "RandomPerspective"]

@@ -65,7 +65,9 @@ class BaseRandomLayer(Layer):
         """One draw per image in ``[minval, maxval)`` shaped to broadcast over it."""
         if minval == maxval:
             return ops.zeros_like(per_sample(images)) + minval
-        return rnd.random_uniform_like(per_sample(images), minval, maxval, seed=self.seed)
+        # every draw from the step's key: a fixed seed here would repeat one draw in every node and step
+        # (``seed`` stays in the config; ``kxla.utils.set_random_seed`` makes runs reproducible)
+        return rnd.random_uniform_like(per_sample(images), minval, maxval)
 
     def compute_output_shape(self, input_shape):
         return input_shape
