@@ -320,10 +320,26 @@ def _ready(obj, outputs: dict) -> bool:
     return True
 
 
+def _legacy_node(node) -> bool:
+    """A Keras 2 (tf.keras) inbound node: ``[[layer, node_index, tensor_index(, kwargs)], ...]``."""
+    return isinstance(node, list) and bool(node) and all(
+        isinstance(t, list) and len(t) in (3, 4) and isinstance(t[0], str) for t in node)
+
+
+def _node_ready(node, outputs: dict) -> bool:
+    if _legacy_node(node):
+        return all((t[0], t[1]) in outputs for t in node)
+    return _ready(node, outputs)
+
+
 def _call_node(layer, node, outputs, where):
     from ..models.functional import tensor_leaves
-    if isinstance(node, list):                      # Keras 2 style [[layer, node, index, kwargs], ...]
-        raise ValueError(f"{where}: inbound nodes in the Keras 2 (tf.keras) format are not supported")
+    if _legacy_node(node):                          # Keras 2: the tensors (one, or a list), kwargs of the last
+        tensors = [outputs[(t[0], t[1])][t[2]] for t in node]
+        kwargs = _decode(node[-1][3] if len(node[-1]) == 4 else {}, outputs, where)
+        return tensor_leaves(layer(tensors[0] if len(tensors) == 1 else tensors, **kwargs))
+    if isinstance(node, list):
+        raise ValueError(f"{where}: malformed inbound node {node!r}")
     args = _decode(node.get("args", []), outputs, where)
     kwargs = _decode(node.get("kwargs", {}), outputs, where)
     kwargs = {k: v for k, v in kwargs.items() if not (k == "mask" and v is None)}
@@ -357,7 +373,7 @@ def functional_from_config(cls, config, custom_objects=None, safe_mode=True, whe
     while progress:
         progress = False
         for name, nodes in pending:
-            while nodes and _ready(nodes[0], outputs):
+            while nodes and _node_ready(nodes[0], outputs):
                 outputs[(name, counts[name])] = _call_node(created[name], nodes.pop(0), outputs, f"{where}: {name!r}")
                 counts[name] += 1
                 progress = True

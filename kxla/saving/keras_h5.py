@@ -63,6 +63,22 @@ def _children(obj):
     return out
 
 
+def _own_variables(obj) -> list:
+    """A layer's variables as Keras saves them: its own, plus any other layer's variable it holds as an
+    attribute (Keras also tracks ``self.kernel = self.layer.kernel`` in SpectralNormalization)."""
+    from ..ops.tracing import Variable
+    own = obj._keras_saved_variables() if hasattr(obj, "_keras_saved_variables") else \
+        list(obj._trainable_variables) + list(obj._non_trainable_variables)
+    seen = {id(v) for v in own}
+    foreign = [v for n, v in vars(obj).items() if isinstance(v, Variable) and id(v) not in seen
+               and not n.startswith("__")]
+    if not foreign:
+        return own
+    foreign = list({id(v): v for v in foreign}.values())
+    trainable = [v for v in foreign if v.trainable] + [v for v in own if v.trainable]
+    return trainable + [v for v in own if not v.trainable] + [v for v in foreign if not v.trainable]
+
+
 def _fused_cell_name(obj):
     """The Keras cell name (``lstm_cell``) of a kxla recurrent layer that holds its cell's variables itself."""
     from ..layers.rnn.base_rnn import BaseRNN
@@ -74,8 +90,7 @@ def _walk(obj, path: str, seen: set, out: list):
     if id(obj) in seen:
         return
     seen.add(id(obj))
-    own = obj._keras_saved_variables() if hasattr(obj, "_keras_saved_variables") else \
-        list(obj._trainable_variables) + list(obj._non_trainable_variables)
+    own = _own_variables(obj)
     vars_path = f"{path}/vars" if path else "vars"
     cell = _fused_cell_name(obj)
     if cell is not None:            # Keras keeps an LSTM's (GRU's, SimpleRNN's) variables in its `cell` sublayer

@@ -199,6 +199,7 @@ def load_legacy_h5_model(filepath, custom_objects=None, compile: bool = True, sa
         if not isinstance(config, dict) or "class_name" not in config:
             raise FormatError(f"{path}: no model config in the file (a weights-only file? use load_weights)")
         try:
+            config = _upgrade_keras2(config)
             model = deserialize_entry(config, custom_objects, safe_mode, where=f"{path}: model_config")
         except (FormatError, UnknownObjectError):
             raise
@@ -225,6 +226,36 @@ def load_legacy_h5_model(filepath, custom_objects=None, compile: bool = True, sa
             if "optimizer_weights" in f:
                 _restore_optimizer(model, _subset(f["optimizer_weights"], f"{path}: optimizer_weights"), path)
     return model
+
+
+_SUFFIX_MODULES = (("initializer", "keras.initializers"), ("regularizer", "keras.regularizers"),
+                   ("constraint", "keras.constraints"))
+
+
+def _upgrade_keras2(entry, key: str = ""):
+    """A Keras 2 (tf.keras) config in Keras 3's terms, as Keras 3's legacy loader reads it: an InputLayer's
+    ``batch_input_shape`` is its ``batch_shape``, a one-element ``axis`` list an int, and initializers,
+    regularizers and constraints (written without a module) are looked up in their Keras module."""
+    if isinstance(entry, list):
+        return [_upgrade_keras2(e, key) for e in entry]
+    if not isinstance(entry, dict):
+        return entry
+    out = {k: _upgrade_keras2(v, k) for k, v in entry.items()}
+    if "class_name" in out and out.get("module") is None:
+        for suffix, module in _SUFFIX_MODULES:
+            if key.endswith(suffix):
+                out["module"] = module
+    config = out.get("config")
+    if isinstance(config, dict) and "class_name" in out:
+        config = dict(config)
+        if "batch_input_shape" in config:
+            shape = config.pop("batch_input_shape")
+            config["batch_shape" if out["class_name"] == "InputLayer" else "input_shape"] = \
+                shape if out["class_name"] == "InputLayer" else shape[1:]
+        if isinstance(config.get("axis"), list) and len(config["axis"]) == 1:
+            config["axis"] = int(config["axis"][0])
+        out["config"] = config
+    return out
 
 
 def _with_module(obj, module: str):

@@ -56,6 +56,8 @@ CASES = {
     "conv_lstm2d": _seq((3, 5, 5, 2), lambda L: L.ConvLSTM2D(2, 3, padding="same")),
     "time_distributed_dense": _seq((4, 3), lambda L: L.TimeDistributed(L.Dense(2))),
     "time_distributed_conv": _seq((3, 5, 5, 2), lambda L: L.TimeDistributed(L.Conv2D(2, 3))),
+    "time_distributed_bidirectional": _seq((2, 4, 3), lambda L: L.TimeDistributed(L.Bidirectional(L.GRU(2)))),
+    "spectral_normalization": _seq((5,), lambda L: L.SpectralNormalization(L.Dense(3))),
     "batch_normalization": _seq((5,), lambda L: L.BatchNormalization()),
     "normalization": _seq((5,), lambda L: L.Normalization(axis=-1)),
     "einsum_dense": _seq((4, 5), lambda L: L.EinsumDense("abc,cd->abd", output_shape=(None, 3),
@@ -71,7 +73,7 @@ CASES = {
 # the default suite runs one case of each kind (attention, recurrent cell path, wrapper, nested model, statistics
 # variables); every case runs under -m slow
 FAST = {"multi_head_attention", "simple_rnn", "time_distributed_dense", "nested_sequential", "normalization",
-        "einsum_dense", "embedding"}
+        "einsum_dense", "embedding", "spectral_normalization"}
 PARAMS = [c if c in FAST else _slow(c) for c in CASES]
 
 

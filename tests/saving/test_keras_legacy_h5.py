@@ -120,3 +120,41 @@ def test_uncompiled_keras_legacy_h5_functional_and_malformed_files(tmp_path):
     (tmp_path / "junk.h5").write_bytes(b"not hdf5 at all")
     with pytest.raises(FormatError):
         kxla.models.load_model(tmp_path / "junk.h5")
+
+
+def _as_keras2(entry):
+    """A Keras 3 legacy config rewritten the way Keras 2 (tf.keras) wrote it: list-style inbound nodes,
+    ``batch_input_shape``, dtype names, objects without a module."""
+    if isinstance(entry, list):
+        return [_as_keras2(e) for e in entry]
+    if not isinstance(entry, dict):
+        return entry
+    if entry.get("class_name") == "DTypePolicy":
+        return entry["config"]["name"]
+    out = {k: _as_keras2(v) for k, v in entry.items() if k not in ("module", "registered_name")}
+    if "inbound_nodes" in entry:
+        out["inbound_nodes"] = [[[t["config"]["keras_history"][0], t["config"]["keras_history"][1],
+                                  t["config"]["keras_history"][2], {}]
+                                 for t in (n["args"][0] if isinstance(n["args"][0], list) else [n["args"][0]])]
+                                for n in entry["inbound_nodes"]]
+    if entry.get("class_name") == "InputLayer":
+        out["config"]["batch_input_shape"] = out["config"].pop("batch_shape")
+    return out
+
+
+def test_keras2_style_functional_h5_loads_like_keras3_loads_it(tmp_path):
+    import json
+    L = keras.layers
+    a, b = keras.Input((5,), name="a"), keras.Input((5,), name="b")
+    shared = L.Dense(4, name="shared")
+    z = L.BatchNormalization(axis=-1)(L.Concatenate()([shared(a), shared(b)]))
+    km = keras.Model([a, b], L.Dense(2, kernel_initializer="he_normal")(z))
+    km.set_weights([RNG.uniform(0.1, 1, np.shape(w)).astype("float32") for w in km.get_weights()])
+    km.save(tmp_path / "k.h5")
+    with h5py.File(tmp_path / "k.h5", "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        f.attrs["model_config"] = json.dumps(_as_keras2(config)).encode()
+    oracle = keras.saving.load_model(tmp_path / "k.h5")
+    m = kxla.models.load_model(tmp_path / "k.h5")
+    _close(_outs(m, XS), _outs(oracle, XS))
+    _close(_outs(m, XS), _outs(km, XS))

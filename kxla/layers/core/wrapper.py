@@ -42,7 +42,9 @@ class Wrapper(Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        return cls(deserialize(config.pop("layer"), custom_objects=custom_objects), **config)
+        layer = config.pop("layer")                 # a config, or already a layer (a .keras loader built it)
+        return cls(layer if isinstance(layer, Layer) else deserialize(layer, custom_objects=custom_objects),
+                   **config)
 
 
 class Pipeline(Layer):
@@ -69,4 +71,4 @@ class Pipeline(Layer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        return cls([deserialize(c) for c in config.pop("layers")], **config)
+        return cls([c if isinstance(c, Layer) else deserialize(c) for c in config.pop("layers")], **config)
