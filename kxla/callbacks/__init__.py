@@ -3,6 +3,7 @@
 ``TensorBoard`` needs tensorboardX (the ``kxla[tensorboard]`` extra); the
 others need nothing beyond kxla.
 """
+from .backup_and_restore import BackupAndRestore
 from .callback import Callback, CallbackList
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
@@ -11,12 +12,13 @@ from .lambda_callback import LambdaCallback
 from .learning_rate_scheduler import LearningRateScheduler
 from .model_checkpoint import ModelCheckpoint
 from .monitor_callback import MonitorCallback
+from .orbax_checkpoint import OrbaxCheckpoint
 from .progbar_logger import ProgbarLogger
 from .reduce_lr_on_plateau import ReduceLROnPlateau
 from .remote_monitor import RemoteMonitor
 from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
-           "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
+__all__ = ["BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+           "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "OrbaxCheckpoint", "ProgbarLogger",
            "ReduceLROnPlateau", "RemoteMonitor", "TensorBoard", "TerminateOnNaN"]

@@ -46,6 +46,15 @@ class CallCache:
 
         self.fn = jax.jit(run)
         self.version, self.pv, self.sv, self.values = None, None, None, None
+        self.fast, self.tail = None, None
+        shape = self.in_shapes[0] if self.single else None
+        if self.single and self.leaf_output and not (self.updates or self.random or self.n_losses) and \
+                shape and shape[0] is None and None not in shape[1:]:
+            # the common call (one array in, one array out, nothing written back): one jitted program
+            # returning the array itself, reached by ``fast_call`` with a tuple compare of the shape
+            self.tail = shape[1:]
+            self.fast = jax.jit(lambda pv, sv, x: fn(dict(zip(p_names, pv)), dict(zip(s_names, sv)), [x],
+                                                     rng=None, training=training)[0][0])
 
     def weights(self):
         """Device tuples of params and state, refreshed only when a Variable changed."""
@@ -59,6 +68,19 @@ class CallCache:
                 self.values = values
             self.version = Variable.version
         return self.pv, self.sv
+
+
+def fast_call(model, x, training: bool):
+    """``model(x)`` on one array of the traced feature shape, through the cached single-array program;
+    None when the call needs the general path (first call, other shapes, state updates, losses ...)."""
+    caches = model.__dict__.get("_call_caches")
+    cache = caches.get(training) if caches is not None else None
+    if cache is None or cache.fast is None or not isinstance(x, (np.ndarray, jax.Array)) or \
+            x.shape[1:] != cache.tail or not x.shape:
+        return None
+    if cache.version != Variable.version:
+        cache.weights()
+    return cache.fast(cache.pv, cache.sv, x)
 
 
 def _is_random(op: str) -> bool:
@@ -76,6 +98,8 @@ def call_on_arrays(model, x, training: bool):
     pv, sv = cache.weights()
     xs = x if cache.single else tuple(jax.tree_util.tree_leaves(x))
     _check_shapes(model, cache.in_shapes, [xs] if cache.single else xs)
+    if cache.fast is not None:             # the same program ``fast_call`` runs next time: compiled once
+        return cache.fast(pv, sv, xs)
     rng = None
     if cache.random:
         from ..seeding import next_seed

@@ -340,6 +340,10 @@ class Model(Trainer, Layer):
         _compile(self, config, None, "compile_from_config")
 
     def __call__(self, *args, **kwargs):
+        if len(args) == 1 and (not kwargs or kwargs.keys() == {"training"}) and current_builder() is None:
+            out = model_call.fast_call(self, args[0], bool(kwargs.get("training")))
+            if out is not None:
+                return out
         if not self.built and args and not isinstance(args[0], KerasTensor) and hasattr(args[0], "shape"):
             self._ensure_input_types_from_data([args[0]] if not isinstance(args[0], (list, tuple))
                                                else list(args[0]))

@@ -65,3 +65,12 @@ from .lion import Ftrl, Lamb, Lion  # noqa: E402
 
 ALL_OPTIMIZERS.update({cls.__name__.lower(): cls for cls in (Lion, Lamb, Ftrl, Adafactor)})
 __all__ += ["Lion", "Lamb", "Ftrl", "Adafactor"]
+from .loss_scale_optimizer import LossScaleOptimizer  # noqa: E402
+
+ALL_OPTIMIZERS["lossscaleoptimizer"] = LossScaleOptimizer
+__all__ += ["LossScaleOptimizer"]
+from .muon import Muon  # noqa: E402
+from .schedule_free_adamw import ScheduleFreeAdamW  # noqa: E402
+
+ALL_OPTIMIZERS.update({"muon": Muon, "schedulefreeadamw": ScheduleFreeAdamW})
+__all__ += ["Muon", "ScheduleFreeAdamW"]

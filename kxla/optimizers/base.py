@@ -166,6 +166,16 @@ class Optimizer(StatefulOptimizerMixin):
             names.append(re.escape(v if isinstance(v, str) else getattr(v, "path", None) or v.name))
         self._exclude_pattern = re.compile("|".join(sorted(set(names)))) if names else None
 
+    def _weight_decay_for(self, name: str, param):
+        """The decoupled weight decay factor of one parameter (Muon: per kind of update)."""
+        return self.weight_decay
+
+    def _decayed(self, p, name: str, learning_rate):
+        wd = self._weight_decay_for(name, p)
+        if wd is None or not self._use_weight_decay(name):
+            return p
+        return p - p * jnp.asarray(wd, p.dtype) * jnp.asarray(learning_rate).astype(p.dtype)
+
     def _use_weight_decay(self, name: str) -> bool:
         return self._exclude_pattern is None or self._exclude_pattern.search(name) is None
 
@@ -216,11 +226,16 @@ class Optimizer(StatefulOptimizerMixin):
             param: the (weight-decayed) parameter.
             slots: ``{slot_name: array}`` for this parameter.
             lr: the learning rate cast to ``param.dtype``.
-            ctx: ``{"iterations": int32 scalar}`` plus this step's updated globals.
+            ctx: ``{"iterations": int32 scalar, "name": the parameter's name}`` plus this step's
+                updated globals.
         Returns:
             ``(new_param, {slot_name: new_array})``.
         """
         raise TypeError(f"Optimizer {type(self).__name__} must define update_step(grad, param, slots, lr, ctx)")
+
+    def scale_loss(self, loss, opt_state=None):
+        """The loss the gradients are taken of (Keras's ``scale_loss``; ``LossScaleOptimizer`` scales it)."""
+        return loss
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables, learning_rate=None):
         """Keras 3's ``stateless_apply``: ``(new_trainable_variables, new_optimizer_variables)``.
@@ -258,10 +273,7 @@ class Optimizer(StatefulOptimizerMixin):
         slot_leaves = {s: treedef.flatten_up_to(opt_state[s]) for s in self.slot_names}
 
         g_leaves = self.clip_gradients(g_leaves)
-        if self.weight_decay is not None:
-            wd = self.weight_decay
-            p_leaves = [p - p * jnp.asarray(wd, p.dtype) * jnp.asarray(learning_rate).astype(p.dtype)
-                        if self._use_weight_decay(n) else p for p, n in zip(p_leaves, names)]
+        p_leaves = [self._decayed(p, n, learning_rate) for p, n in zip(p_leaves, names)]
 
         new_globals = self.update_globals(opt_state)
         ctx = {"iterations": opt_state["iterations"], **new_globals}
@@ -269,7 +281,7 @@ class Optimizer(StatefulOptimizerMixin):
         for i, (g, p) in enumerate(zip(g_leaves, p_leaves)):
             lr = jnp.asarray(learning_rate).astype(p.dtype)
             slots = {s: slot_leaves[s][i] for s in self.slot_names}
-            p2, s2 = self.update_step(jnp.asarray(g).astype(p.dtype), p, slots, lr, ctx)
+            p2, s2 = self.update_step(jnp.asarray(g).astype(p.dtype), p, slots, lr, dict(ctx, name=names[i]))
             new_p.append(p2.astype(p.dtype))
             for s in self.slot_names:
                 new_slots[s].append(s2[s].astype(slots[s].dtype))

@@ -162,6 +162,19 @@ class CompileMetrics:
                     base = f"{name}_weighted_{m.name}" if self.multi else f"weighted_{m.name}"
                 m.log_name = _unique(base, seen)
 
+    def unbuilt(self) -> list:
+        """``(output index, metric)`` of metrics sized from the data that have no variables yet
+        (F1Score, FBetaScore, R2Score)."""
+        return [(i, m) for i, group in enumerate(self.unweighted)
+                for m in group + self.weighted[i] if getattr(m, "_built", True) is False]
+
+    def build_from(self, output_shapes: list) -> None:
+        """Build those metrics from the model's output shapes, as Keras builds them from the first
+        batch (``y_true`` is taken to have the prediction's shape, as the compiled step checks)."""
+        for i, m in self.unbuilt():
+            shape = tuple(output_shapes[i])
+            m.build(shape, shape)
+
     def objects(self) -> dict:
         """``{log name: metric}``: loss, the per-output losses, then the compiled metrics."""
         objs = {"loss": self.tracker}

@@ -20,6 +20,8 @@ The metric state of a custom step is ``(metrics_variables, logs)``: fit reports 
 """
 from __future__ import annotations
 
+import contextlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -77,10 +79,12 @@ def train_step_fn(model, weighted: bool):
                              "loss scaling; use mixed_bfloat16 or float32")
         tv, ntv = layout.lists(p, fz, st)
         ov = optimizer_list(optimizer, opt, layout.trainable, lr)
-        with model._step_rng_scope(rng):
-            logs, state = _check_pair(model.train_step((tv, ntv, ov, list(ms[0])), _batch(xs, ys, sw, weighted)),
+        given = list(ms[0])
+        with model._step_rng_scope(rng), bound_metrics(layout, given) as written:
+            logs, state = _check_pair(model.train_step((tv, ntv, ov, given), _batch(xs, ys, sw, weighted)),
                                       "train_step", 4)
         tv, ntv, ov, mv = state
+        mv = _metric_values(mv, given, written)
         new_p = dict(zip(layout.trainable, tv))
         for name, c in constraints.items():
             new_p[name] = c(new_p[name])
@@ -96,9 +100,11 @@ def test_step_fn(model, weighted: bool):
 
     def step(p, st, ms, xs, ys, sw, mask):
         tv, ntv = layout.lists(p, {}, st)
-        logs, state = _check_pair(model.test_step((tv, ntv, list(ms[0])), _batch(xs, ys, sw, weighted)),
-                                  "test_step", 3)
-        return list(state[2]), logs
+        given = list(ms[0])
+        with bound_metrics(layout, given) as written:
+            logs, state = _check_pair(model.test_step((tv, ntv, given), _batch(xs, ys, sw, weighted)),
+                                      "test_step", 3)
+        return _metric_values(state[2], given, written), logs
 
     return step
 
@@ -112,6 +118,32 @@ def predict_step_fn(model):
         return jax.tree_util.tree_leaves(model.predict_step((tv, ntv), _batch(xs, None, None, False)))
 
     return step
+
+
+@contextlib.contextmanager
+def bound_metrics(layout, values: list):
+    """The metric objects' variables hold the step's ``metrics_variables`` while the user's step runs
+    (so a stateful ``compute_metrics`` / ``update_state`` there is pure); yields the list their final
+    values are written to."""
+    saved = [v._value for v in layout.metric_vars]
+    written: list = []
+    try:
+        for var, value in zip(layout.metric_vars, values):
+            var._value = value
+        yield written
+        written.extend(v._value for v in layout.metric_vars)
+    finally:
+        for var, old in zip(layout.metric_vars, saved):
+            var._value = old
+
+
+def _metric_values(returned, given: list, written: list) -> list:
+    """The step's returned ``metrics_variables``; when it returned the given ones unchanged, the values
+    written through the metric objects (``compute_metrics``), as Keras's ``StatelessScope`` would."""
+    returned = list(returned)
+    if written and len(returned) == len(given) and all(a is b for a, b in zip(returned, given)):
+        return written
+    return returned
 
 
 class LogsStep:

@@ -136,6 +136,19 @@ class Batcher:
         bsw = _fill(self.sw, idx, rows) if self.sw is not None else mask
         return bx, by, bsw, mask
 
+    def single_fn(self, pad: bool = True):
+        """``single(idx, pad)`` as a function of ``idx``, with a lean path for full batches of one
+        input and one target without sample weights (the common ``fit``)."""
+        if len(self.xs) != 1 or len(self.ys) != 1 or self.ys[0] is None or self.sw is not None:
+            return lambda idx: self.single(idx, pad)
+        x, y, ones, rows, n = self.xs[0], self.ys[0], self._ones, self.rows, self.xs[0].shape[0]
+
+        def batch(idx):
+            if (len(idx) if idx.__class__ is np.ndarray else self._size(idx, n)) == rows:
+                return [x[idx]], [y[idx]], ones, ones
+            return self.single(idx, pad)
+        return batch
+
     def stacked(self, group: list, k: int):
         """``k`` padded batches stacked on a new leading axis (``len(group) <= k``; the rest masked)."""
         n = self.xs[0].shape[0]

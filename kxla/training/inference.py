@@ -72,6 +72,7 @@ class Inference:
             if want_end and (b % k == k - 1 or b == last):
                 cblist.on_test_batch_end(b - b % k + k - 1, LazyLogs(metric_fns.result, ms))
         logs = metric_fns.result(ms)
+        self._keep_metric_state("test", ms)
         if hooks:
             cblist.on_test_end(logs)
         return logs

@@ -27,7 +27,7 @@ from . import data as data_mod
 from . import plan as plan_mod
 from . import validation
 from .epoch_iterator import ArrayCursor, first_batches
-from .state import interrupt_guard, raise_pending
+from .state import _guard as _PENDING, interrupt_guard, raise_pending
 from .step_builder import current_distribution, step_key
 
 PREFETCH_DEPTH = 2                 # batches prepared ahead of the running step on accelerators
@@ -39,7 +39,6 @@ class LazyLogs(dict):
     __slots__ = ("_fetch", "_state")
 
     def __init__(self, fetch, state=None):
-        super().__init__()
         self._fetch, self._state = fetch, state
 
     def _fill(self):
@@ -137,6 +136,7 @@ class Loop:
         logs, train = {}, data.train
         with interrupt_guard(store):
             cblist.on_train_begin({})
+            initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch   # BackupAndRestore, as Keras
             for epoch in range(initial_epoch, epochs):
                 if data.source is not None and epoch > initial_epoch:
                     train = self._next_epoch(data.source, class_weight)
@@ -147,6 +147,7 @@ class Loop:
                 cblist.on_epoch_begin(epoch, {})
                 ms = self._train_epoch(run, cblist, train.n, data.batch_size, data.shuffle)
                 logs = self._metric_fns("train").result(ms)
+                self._keep_metric_state("train", ms)
                 if data.val is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._evaluate_arrays(data.val, validation_batch_size or data.batch_size, cblist)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -219,27 +220,27 @@ class Loop:
 
     def _tight_epoch(self, run: FitRun, batches, ms, cblist):
         """The common case, kept tight: one dispatch per batch, and the batch hooks if anyone listens
-        (every ``k`` steps with ``steps_per_execution=k``, Keras's indices). Without hooks the compile
-        collector is entered once per epoch; with hooks once per step (a hook may compile its own)."""
+        (every ``k`` steps with ``steps_per_execution=k``, Keras's indices). The compile collector is
+        entered once per epoch without hooks; with hooks (which may compile their own programs) only
+        around the first and the last step, the only ones whose batch shape can be new."""
         store, lock, fn, dist, k = self._model_state, self._model_state.lock, run.train_1, run.dist, run.plan.k
-        lr, single, pad, key, fixed = self._lr_arg(dist), run.batcher.single, not run.coupled, run.rng_key, \
-            run.fixed_step
+        batch_args, key, fixed = run.batcher.single_fn(not run.coupled), run.rng_key, run.fixed_step
         begin = cblist.on_train_batch_begin if cblist.wants("on_train_batch_begin") else None
         end = cblist.on_train_batch_end if cblist.wants("on_train_batch_end") else None
         hooked, result, last = begin is not None or end is not None, self._metric_fns("train").result, len(batches) - 1
-        collect = self._stats.collect("train")
-        scaled = store.loss_scale is not None
+        collect, rate = self._stats.collect("train"), _RateArg(self, dist)
+        lr, scaled = rate.get(), store.loss_scale is not None
         with _NULL if hooked else collect:
             for b, idx in enumerate(batches):
                 if begin is not None and b % k == 0:
                     begin(b, {})
-                args = single(idx, pad)
+                args = batch_args(idx)
                 if dist is not None:
                     args = self._place(args, dist)
                 step0 = np.int32(run.step_count) if fixed is None else fixed
                 if hooked:
-                    lr = self._lr_arg(dist)
-                with lock, collect if hooked else _NULL:
+                    lr = rate.get()
+                with lock, collect if hooked and (b == 0 or b == last) else _NULL:
                     store.busy = True
                     if scaled:
                         p, st, opt, ms, store.loss_scale = fn(store.trainable, store.frozen, store.state,
@@ -248,9 +249,11 @@ class Loop:
                     else:
                         p, st, opt, ms = fn(store.trainable, store.frozen, store.state, store.optimizer, ms,
                                             *args, key, step0, lr)
-                    store.commit(p, st, opt)
+                    store.trainable, store.state, store.optimizer = p, st, opt      # store.commit, inlined
+                    store.version += 1
                     store.busy = False
-                raise_pending()
+                if _PENDING["pending"] is not None:
+                    raise_pending()
                 run.step_count += 1
                 if end is not None and (b % k == k - 1 or b == last):
                     end(b - b % k + k - 1, LazyLogs(result, ms))
@@ -363,6 +366,25 @@ class Loop:
             lines.append(f"steps_per_execution={self.steps_per_execution}: {plan.mode} of {plan.k} ({plan.reason})")
         for line in lines:
             print_msg(line)
+
+
+class _RateArg:
+    """The learning-rate argument of the step, looked up again only when the optimizer's rate object
+    changed (a callback may set it between steps)."""
+
+    __slots__ = ("model", "dist", "source", "value")
+
+    def __init__(self, model, dist):
+        self.model, self.dist, self.source, self.value = model, dist, _UNSET, None
+
+    def get(self):
+        source = getattr(self.model.optimizer, "_learning_rate", _UNSET)
+        if source is not self.source or source is _UNSET:
+            self.source, self.value = source, self.model._lr_arg(self.dist)
+        return self.value
+
+
+_UNSET = object()
 
 
 class _Null:

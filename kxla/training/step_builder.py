@@ -131,6 +131,9 @@ class StepBuilder:
     def _loss_scaling(self) -> bool:
         """Dynamic loss scaling is on when any layer computes in float16 (``mixed_float16``)."""
         from ..config import DTypePolicy
+        from ..optimizers import LossScaleOptimizer
+        if isinstance(self.optimizer, LossScaleOptimizer):       # the optimizer scales the loss itself
+            return False
         return getattr(self, "_auto_scale_loss", True) and any(
             isinstance(getattr(l, "dtype_policy", None), DTypePolicy) and
             l.dtype_policy.needs_loss_scaling for l in leaf_layers(self))
@@ -165,7 +168,7 @@ class StepBuilder:
 
             def fetch(state):
                 values = jax.device_get(result(state))
-                return {k: float(values[k]) for k in order}
+                return {k: float(values[k]) if values[k].ndim == 0 else values[k] for k in order}
 
             self._cache.metrics["builtin"] = MetricFns(init_metrics, fetch)
         return self._cache.metrics["builtin"]
@@ -202,7 +205,8 @@ class StepBuilder:
                 total, per_output = self._loss_terms(ys, preds, sw, mask)
                 for reg in outs[n_out:]:
                     total = total + reg
-                return (total * scale if scale is not None else total), (total, preds, new_st, per_output)
+                scaled = optimizer.scale_loss(total, opt)       # LossScaleOptimizer: loss * dynamic scale
+                return (scaled * scale if scale is not None else scaled), (total, preds, new_st, per_output)
 
             (_, (loss, preds, new_st, per_output)), grads = jax.value_and_grad(loss_fn, has_aux=True)(p)
             if scale is not None:

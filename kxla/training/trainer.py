@@ -34,6 +34,7 @@ from .custom_step import overrides
 from .epoch_iterator import EpochIterator
 from .inference import Inference
 from .loop import Loop
+from .metrics_api import MetricsAPI
 from .plan import ExecutionPlan  # noqa: F401 - re-exported
 from .state import ModelState, StateOwner, interrupt_guard, raise_pending
 from .stateless import Stateless
@@ -42,7 +43,7 @@ from .step_builder import StepBuilder, StepCache, current_distribution, step_key
 warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
 
 
-class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless):
+class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless, MetricsAPI):
     """Mixin giving ``Model`` Keras 3's training API."""
 
     def __init__(self):
@@ -150,7 +151,10 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless
         return self._resolve().metrics.update(mstate, loss, per_output, ys, preds, sw, mask)
 
     def _metric_objects(self):
-        return self._resolve().metrics.objects()
+        metrics = self._resolve().metrics
+        if metrics.unbuilt() and getattr(self, "_input_types", None) is not None:
+            metrics.build_from(self._output_shapes())      # Keras builds them on the first batch
+        return metrics.objects()
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Keras 3's ``compute_loss``: the compiled loss (each output's ``Loss`` object, weighted) plus
@@ -224,8 +228,6 @@ class Trainer(StateOwner, StepBuilder, EpochIterator, Loop, Inference, Stateless
         """Traces, lowerings and XLA compilations (count and seconds) per mode: train/evaluate/predict."""
         return self._stats.as_dict()
 
-    def get_metrics_result(self) -> dict:
-        return dict(self.history.history) if self.history else {}
 
 
 def _strings(spec) -> list[str]:
