@@ -1,6 +1,6 @@
 """The default user configuration against the hand-written jit + optax loop, in one process.
 
-    python benchmarks/default_config.py --rounds 12 [--hidden 32 --batch 32]
+    python benchmarks/default_config.py --rounds 15 [--hidden 32 --batch 32] [--out FILE]
 
 Three contestants take turns epoch by epoch (order rotating): kxla ``fit(verbose=0)``; kxla
 ``fit`` in the default user configuration (``verbose=1`` with stdout going to a file, plus a
@@ -8,10 +8,12 @@ Three contestants take turns epoch by epoch (order rotating): kxla ``fit(verbose
 the timed span, which a Timer callback placed first measures); and the hand-written loop (numpy
 batches sliced per step, one jitted value_and_grad + optax Adam step with donated state) on the
 mlp_small model (784-32-10, batch 32). Prints per-step wall milliseconds (min, median over epochs), per-step process CPU time (all
-threads; blind to other processes' load, the steadier figure on a shared machine) and the ratios.
+threads; blind to other processes' load, the steadier figure on a shared machine) and the ratios,
+and writes them to ``benchmarks/default_config.json`` (with the machine's load average).
 """
 import argparse
 import contextlib
+import json
 import os
 import tempfile
 import time
@@ -23,6 +25,7 @@ ap.add_argument("--rounds", type=int, default=12)
 ap.add_argument("--hidden", type=int, default=32)
 ap.add_argument("--batch", type=int, default=32)
 ap.add_argument("--samples", type=int, default=8192)
+ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_config.json"))
 args = ap.parse_args()
 n, bs, hidden = args.samples, args.batch, args.hidden
 x = np.random.default_rng(0).normal(size=(n, 784)).astype("float32")
@@ -77,3 +80,12 @@ print("cpu-time ratios: default/jax %.3f  plain/jax %.3f  default/plain %.3f" % 
     med["default"]/med["jax"], med["plain"]/med["jax"], med["default"]/med["plain"]))
 mn = {k: min(v) for k, v in times.items()}
 print("min ratios: default/jax %.3f  plain/jax %.3f  default/plain %.3f" % (mn["default"]/mn["jax"], mn["plain"]/mn["jax"], mn["default"]/mn["plain"]))
+with open(args.out, "w") as f:
+    json.dump({"rounds": args.rounds, "hidden": hidden, "batch": bs, "samples": n,
+               "load_average": os.getloadavg(),
+               "wall_ms_per_step_min_median": {k: [round(min(v) / steps * 1e3, 4), round(sorted(v)[len(v) // 2] / steps * 1e3, 4)]
+                                               for k, v in times.items()},
+               "cpu_ms_per_step_median": {k: round(v / steps * 1e3, 4) for k, v in med.items()},
+               "cpu_ratio_default_over_jax": round(med["default"] / med["jax"], 4),
+               "cpu_ratio_plain_over_jax": round(med["plain"] / med["jax"], 4),
+               "min_wall_ratio_default_over_jax": round(mn["default"] / mn["jax"], 4)}, f, indent=1)

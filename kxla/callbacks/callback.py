@@ -19,8 +19,15 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    def on_batch_begin(self, batch, logs=None): pass       # Keras's aliases of the train batch hooks
+    def on_batch_end(self, batch, logs=None): pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -35,8 +42,18 @@ _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_beg
                 "on_test_batch_end", "on_predict_batch_begin", "on_predict_batch_end")
 
 
+_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
 def overrides(callback, hook: str) -> bool:
-    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
+    """Whether ``callback`` overrides batch hook ``hook`` and its override does something this run
+    (``_listens``: e.g. a ``ModelCheckpoint`` saving per epoch has nothing to do per batch)."""
+    alias = _ALIASES.get(hook)
+    if getattr(type(callback), hook, None) is getattr(Callback, hook) and \
+            (alias is None or getattr(type(callback), alias, None) is getattr(Callback, alias)):
+        return False
+    listens = getattr(callback, "_listens", None)
+    return listens is None or listens(hook)
 
 
 class CallbackList:

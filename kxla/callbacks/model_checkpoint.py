@@ -50,6 +50,10 @@ class ModelCheckpoint(MonitorCallback):
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
 
+    def _listens(self, hook: str) -> bool:
+        """Saving per epoch, the batch hook has nothing to do: fit need not call it."""
+        return hook != "on_train_batch_end" or self.save_freq != "epoch"
+
     def on_train_batch_end(self, batch, logs=None):
         if self._should_save_on_batch(batch):
             self._save_model(epoch=self._current_epoch, batch=batch, logs=logs)

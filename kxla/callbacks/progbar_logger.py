@@ -1,6 +1,8 @@
 """``ProgbarLogger``: prints Keras's progress bar (verbose=1) or one line per epoch (verbose=2)."""
 from __future__ import annotations
 
+import sys
+
 from .progbar import Progbar
 from ..console import print_msg
 from .callback import Callback
@@ -22,6 +24,14 @@ class ProgbarLogger(Callback):
             epochs = self.params.get("epochs", 1)
             print_msg(f"Epoch {epoch + 1}/{epochs}", stream=self.stream)
         self.bar = Progbar(self.params.get("steps"), verbose=self.verbose, stream=self.stream)
+
+    def _listens(self, hook: str) -> bool:
+        """The bar redraws per batch only on a terminal (verbose=1); written to a file or a pipe it
+        prints once per epoch, so fit need not call the batch hook (nor fetch batch logs)."""
+        if hook != "on_train_batch_end":
+            return True
+        stream = self.stream or sys.stdout
+        return self.verbose == 1 and hasattr(stream, "isatty") and stream.isatty()
 
     def on_train_batch_end(self, batch, logs=None):
         # logs here are only fetched when the bar will redraw (see Trainer.fit)

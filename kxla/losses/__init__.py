@@ -361,6 +361,24 @@ bce = BCE = binary_crossentropy
 
 
 # ---------------------------------------------------------------------------- Loss objects
+def _any_symbolic(*values) -> bool:
+    from ..ops.tracing import KerasTensor
+    return any(isinstance(v, KerasTensor) for v in values)
+
+
+def _symbolic_call(loss, *args):
+    """A loss called on symbolic tensors (a layer computing its ``add_loss`` term, as Keras's guides
+    do): one ``jax_call`` node that runs the loss on the arrays when the graph runs."""
+    from ..ops.jax_call import jax_call
+    present = [a is not None for a in args]
+
+    def run(*arrays):
+        it = iter(arrays)
+        return loss(*[next(it) if p else None for p in present])
+    return jax_call(run, *[a for a in args if a is not None],
+                    name=f"kxla.losses.{type(loss).__name__}.{loss.name}.{id(loss)}")
+
+
 class Loss:
     """Base class: subclasses implement ``call(y_true, y_pred)`` returning per-sample losses.
 
@@ -399,6 +417,8 @@ class Loss:
         Returns:
             a scalar (or per-sample values with ``reduction="none"``).
         """
+        if _any_symbolic(y_true, y_pred, sample_weight, mask):      # inside a layer's call (add_loss)
+            return _symbolic_call(self, y_true, y_pred, sample_weight, mask)
         values = self.per_sample(y_true, y_pred)
         out_mask = self._output_mask(y_true)
         if mask is not None and out_mask is not None:

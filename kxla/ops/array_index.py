@@ -312,8 +312,9 @@ def take(x, indices, axis=None):
 
 def _one_hot_infer(types, attrs):
     t = types[0]
-    if not (t.dtype.startswith("int") or t.dtype.startswith("uint")):
-        raise ValueError(f"one_hot: the input must hold integer class ids, got {t.dtype}")
+    if not (t.dtype.startswith("int") or t.dtype.startswith("uint") or t.dtype.startswith("float")):
+        raise ValueError(f"one_hot: the input must hold class ids (integers, or floats compared exactly as "
+                         f"Keras does), got {t.dtype}")
     if attrs["num_classes"] < 1:
         raise ValueError(f"one_hot: num_classes must be >= 1, got {attrs['num_classes']}")
     axis = normalize_axis(attrs["axis"], t.rank + 1)

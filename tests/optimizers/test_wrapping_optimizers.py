@@ -80,15 +80,17 @@ def test_fit_calls_scale_loss_like_keras(keras):
         np.testing.assert_allclose(np.asarray(a.value), np.asarray(b.value), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"exclude_layers": ["out"], "nesterov": False, "rms_rate": None,
-                                          "adam_lr_ratio": 0.5}], ids=["defaults", "options"])
+@pytest.mark.parametrize("kwargs", [{}, pytest.param({"exclude_layers": ["out"], "nesterov": False, "rms_rate": None,
+                                                       "adam_lr_ratio": 0.5}, marks=pytest.mark.slow)],
+                         ids=["defaults", "options"])
 def test_muon_like_keras(keras, kwargs):
     grads = [_values(s) for s in range(1, 4)]
     compare_steps(keras, optimizers.Muon(learning_rate=0.01, **kwargs),
                   keras.optimizers.Muon(learning_rate=0.01, **kwargs), grads, rtol=2e-5, atol=2e-6)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"warmup_steps": 2, "weight_decay": 0.01}], ids=["defaults", "warmup"])
+@pytest.mark.parametrize("kwargs", [{}, pytest.param({"warmup_steps": 2, "weight_decay": 0.01},
+                                                       marks=pytest.mark.slow)], ids=["defaults", "warmup"])
 def test_schedule_free_adamw_like_keras(keras, kwargs):
     grads = [_values(s) for s in range(1, 5)]
     compare_steps(keras, optimizers.ScheduleFreeAdamW(**kwargs), keras.optimizers.ScheduleFreeAdamW(**kwargs),
