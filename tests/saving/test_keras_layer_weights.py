@@ -136,3 +136,12 @@ def test_kxla_writes_keras_reads(case, tmp_path):
     expected = _out(m, x)
     _close(_out(km, x), expected)
     _close(_out(keras.saving.load_model(tmp_path / "m.keras"), x), expected)
+
+
+def test_keras_option_kxla_lacks_is_named_on_loading(tmp_path):
+    """A Keras 3.15 option kxla does not implement (MultiHeadAttention's gated attention) is a clear error."""
+    q = keras.Input((4, 6))
+    km = keras.Model(q, keras.layers.MultiHeadAttention(2, 3, use_gate=True)(q, q))
+    km.save(tmp_path / "gate.keras")
+    with pytest.raises(ValueError, match="use_gate=True"):
+        kxla.models.load_model(tmp_path / "gate.keras")
