@@ -26,7 +26,7 @@ _SUBMODULES = ("config", "ir", "ops", "activations", "constraints", "initializer
                "backend", "tree", "dtype_policies", "mixed_precision", "layers", "losses", "metrics", "optimizers",
                "callbacks", "utils", "datasets", "saving", "debug", "testing", "passes", "applications",
                "wrappers", "distribution", "lowering", "devices", "models", "training", "quantizers",
-               "preprocessing", "export", "distillation")
+               "preprocessing", "export", "distillation", "visualization")
 
 # Top-level names defined elsewhere: name -> module that defines it.
 _NAMES = {

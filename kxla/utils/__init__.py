@@ -21,11 +21,14 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
         return getattr(importlib.import_module(f"kxla.{_LAZY[name]}"), name)
+    if name == "bounding_boxes":                 # uses kxla.ops: imported on first use
+        import importlib
+        return importlib.import_module("kxla.utils.bounding_boxes")
     raise AttributeError(f"module 'kxla.utils' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"bounding_boxes"})
 
 
 __all__ += ["split_dataset", "get_file", "timeseries_dataset_from_array", "get_source_inputs", "model_to_dot", "normalize", "plot_model", "PyDataset", "Sequence", "clear_session",
