@@ -37,6 +37,8 @@ CASES = {
     "multi_head_attention": _fn([(4, 6), (3, 5)], lambda L, q, v: L.MultiHeadAttention(2, 3)(q, v)),
     "multi_head_attention_key": _fn([(4, 6), (3, 5), (3, 2)],
                                     lambda L, q, v, k: L.MultiHeadAttention(2, 3, output_shape=5)(q, v, k)),
+    "multi_head_attention_gate": _fn([(4, 6), (3, 5)],
+                                     lambda L, q, v: L.MultiHeadAttention(2, 3, use_gate=True)(q, v)),
     "group_query_attention": _fn([(4, 6)], lambda L, q: L.GroupQueryAttention(2, 4, 2)(q, q)),
     "attention_scale": _fn([(4, 6), (3, 6)], lambda L, q, v: L.Attention(use_scale=True)([q, v])),
     "additive_attention": _fn([(4, 6), (3, 6)], lambda L, q, v: L.AdditiveAttention()([q, v])),
@@ -139,9 +141,9 @@ def test_kxla_writes_keras_reads(case, tmp_path):
 
 
 def test_keras_option_kxla_lacks_is_named_on_loading(tmp_path):
-    """A Keras 3.15 option kxla does not implement (MultiHeadAttention's gated attention) is a clear error."""
+    """A Keras 3.15 option kxla does not implement (MultiHeadAttention's sliding window) is a clear error."""
     q = keras.Input((4, 6))
-    km = keras.Model(q, keras.layers.MultiHeadAttention(2, 3, use_gate=True)(q, q))
-    km.save(tmp_path / "gate.keras")
-    with pytest.raises(ValueError, match="use_gate=True"):
-        kxla.models.load_model(tmp_path / "gate.keras")
+    km = keras.Model(q, keras.layers.MultiHeadAttention(2, 3, sliding_window=2)(q, q))
+    km.save(tmp_path / "window.keras")
+    with pytest.raises(ValueError, match="sliding_window=2"):
+        kxla.models.load_model(tmp_path / "window.keras")

@@ -51,6 +51,8 @@ class MultiHeadAttention(Layer):
       value_dim: size of each value head (default ``key_dim``).
       dropout: dropout rate on the attention probabilities (training only).
       use_bias: whether the four projections have biases.
+      use_gate: gated attention (Keras 3.15): each head's output is multiplied
+        by ``sigmoid`` of a fifth projection of the query (weights "gate").
       output_shape: last dims of the output (default: the query's feature size).
       attention_axes: only the default (attention over the sequence axis of
         rank-3 inputs; ``None``, ``1`` or ``-2``) is supported.
@@ -71,7 +73,7 @@ class MultiHeadAttention(Layer):
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_shape=None,
                  attention_axes=None, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, seed=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, use_gate=False, seed=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         for name, value in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -90,6 +92,7 @@ class MultiHeadAttention(Layer):
         self.value_dim = value_dim or key_dim
         self.dropout = float(dropout)
         self.use_bias = bool(use_bias)
+        self.use_gate = bool(use_gate)
         self._output_shape = output_shape
         self.attention_axes = attention_axes
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -122,6 +125,9 @@ class MultiHeadAttention(Layer):
         letters = string.ascii_lowercase[4:4 + len(out)]
         self.query_dense = self._projection("query", "abc,cde->abde", (query_shape[-1], n, kd), (n, kd))
         self.key_dense = self._projection("key", "abc,cde->abde", (key_shape[-1], n, kd), (n, kd))
+        if self.use_gate:             # Keras's gated attention: sigmoid(query projection) scales each head
+            self._gate_dense = self._projection("gate", "abc,cde->abde", (query_shape[-1], n, vd), (n, vd))
+            self._gate_dense.build()
         self.value_dense = self._projection("value", "abc,cde->abde", (value_shape[-1], n, vd), (n, vd))
         self.output_dense = self._projection("attention_output", f"abcd,cd{letters}->ab{letters}",
                                              (n, vd) + tuple(out), tuple(out))
@@ -160,7 +166,10 @@ class MultiHeadAttention(Layer):
         probs = scores
         if training and self.dropout > 0:
             probs = ops.dropout(scores, self.dropout)
-        out = self.output_dense(ops.einsum("acbe,aecd->abcd", probs, v))
+        heads = ops.einsum("acbe,aecd->abcd", probs, v)                    # (B, T, N, value_dim)
+        if self.use_gate:
+            heads = heads * ops.sigmoid(self._gate_dense(query))
+        out = self.output_dense(heads)
         if return_attention_scores:
             return out, scores
         return out
@@ -200,6 +209,7 @@ class MultiHeadAttention(Layer):
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "key_dim": self.key_dim,
                 "value_dim": self.value_dim, "dropout": self.dropout, "use_bias": self.use_bias,
+                "use_gate": self.use_gate,
                 "output_shape": self._output_shape, "attention_axes": self.attention_axes,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
