@@ -5,7 +5,8 @@ layers depth first); ``filters`` (a regex, a list of them, or a callable)
 selects layers by name. A layer without a quantized form warns and stays as it
 is, as in Keras. Modes kxla cannot run (float8, GPTQ, AWQ) raise
 ``NotImplementedError`` before any layer changes; so does a layer Keras
-quantizes but kxla cannot (``ReversibleEmbedding``), rather than a warning.
+quantizes in a mode kxla cannot (``ReversibleEmbedding`` int4): an
+``UnsupportedQuantization`` error, not a warning.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def should_quantize_layer(layer, filters) -> bool:
 
 def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
     """Quantize ``model``'s layers in place (see the module docstring)."""
-    from ..quantizers.config import check_supported, validate_and_resolve_config
+    from ..quantizers.config import UnsupportedQuantization, check_supported, validate_and_resolve_config
     type_check = kwargs.pop("type_check", True)
     if kwargs:
         raise ValueError(f"Unrecognized keyword arguments passed to {type(model).__name__}: {kwargs}")
@@ -57,9 +58,9 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
         try:
             layer.quantize(mode, type_check=type_check, config=config)
             changed = True
+        except UnsupportedQuantization:          # Keras quantizes this layer this way; kxla cannot: an error
+            raise
         except NotImplementedError as e:
-            if getattr(layer, "_quantize_unsupported", False):     # Keras quantizes this layer; kxla cannot
-                raise
             warnings.warn(str(e), stacklevel=2)
         except AttributeError:
             pass

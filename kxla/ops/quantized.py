@@ -15,7 +15,10 @@
       With ``kernel_shape`` (int4 EinsumDense) the kernel is stored flattened to
       (contracted, other) and dequantized (``q / scale`` per channel) and reshaped
       to ``kernel_shape`` before a float einsum, as Keras does.
-      The gradient of ``x`` is Keras's straight-through one (the dequantized
+      ``input_gradient="autodiff"`` differentiates that forward as written (the
+      gradient reaches ``x`` only through the input scale), as Keras's
+      ReversibleEmbedding does; the default is Keras's Dense / EinsumDense rule:
+      the gradient of ``x`` is Keras's straight-through one (the dequantized
       kernel's); the integer kernel and the scales get none.
 
   fake_quant_with_min_max_vars(x, min, max) {num_bits, narrow_range, axis}
@@ -157,12 +160,15 @@ def _weight_only(x, kernel, scale, extra, a):
        attrs={"mode": Attr("str", "int8", ("int8", "int4")), "equation": Attr("optional_str", None),
               "input_range": Attr("optional_ints", None), "input_epsilon": Attr("float", 1e-7),
               "unpacked_size": Attr("optional_int", None), "block_size": Attr("optional_int", None),
-              "kernel_shape": Attr("optional_ints", None)},
+              "kernel_shape": Attr("optional_ints", None),
+              "input_gradient": Attr("str", "straight_through", ("straight_through", "autodiff"))},
        doc="int8 / int4 quantized Dense or EinsumDense product (Keras's quantized forward)",
        traits={"compute_heavy"})
 def _quantized_dot(ctx, x, kernel, kernel_scale, *extra, **attrs):
     if attrs["mode"] == "int4":
         kernel = unpack_int4_last(kernel, attrs["unpacked_size"])
+    if attrs["input_gradient"] == "autodiff":
+        return _forward(x, kernel, kernel_scale, extra, attrs)
 
     @jax.custom_vjp
     def f(x):

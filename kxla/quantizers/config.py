@@ -250,11 +250,16 @@ def validate_and_resolve_config(mode, config):
     return config
 
 
+class UnsupportedQuantization(NotImplementedError):
+    """What Keras quantizes but kxla does not (a mode, or a layer's mode): ``model.quantize`` re-raises it
+    instead of warning and skipping the layer."""
+
+
 def check_supported(mode, where="quantize"):
     """Raise ``NotImplementedError`` naming ``mode`` when kxla cannot run it (float8, gptq, awq)."""
     if mode in SUPPORTED_MODES:
         return
     what = {"float8": "float8 quantization (FP8 training with delayed scaling)",
             "gptq": "GPTQ calibration", "awq": "AWQ calibration"}.get(mode, f"quantization mode {mode!r}")
-    raise NotImplementedError(f"{where}: kxla does not support mode={mode!r} ({what}); supported modes are "
+    raise UnsupportedQuantization(f"{where}: kxla does not support mode={mode!r} ({what}); supported modes are "
                               f"{SUPPORTED_MODES}")

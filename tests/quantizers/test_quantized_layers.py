@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -73,6 +75,20 @@ def test_embedding(keras, kind):
     ours.quantize(mode, config=_config(kxla, kind))
     theirs.quantize(mode, config=_config(keras, kind))
     _check_quantized(ours, theirs, RNG.randint(0, 12, (2, 3)).astype("int32"))
+
+
+@pytest.mark.parametrize("tie,cap,kind", [(True, 5.0, "int8"), pytest.param(False, None, "int8", marks=SLOW),
+                                          pytest.param(False, 5.0, "int8-weights", marks=SLOW)])
+def test_reversible_embedding_int8(keras, tie, cap, kind):
+    ours, theirs = _pair(keras, lambda m: m.layers.ReversibleEmbedding(10, 6, tie_weights=tie, logit_soft_cap=cap),
+                         (None, 3))
+    ours.quantize("int8", config=_config(kxla, kind))
+    theirs.quantize("int8", config=_config(keras, kind))
+    _check_quantized(ours, theirs, RNG.randint(0, 10, (2, 3)).astype("int32"))
+    v = RNG.randn(2, 3, 6).astype("float32")
+    np.testing.assert_array_equal(np.asarray(ours(v, reverse=True)), np.asarray(theirs(v, reverse=True)))
+    grads = [jax.grad(lambda x, layer=layer: jnp.sum(layer(x, reverse=True) ** 2))(v) for layer in (ours, theirs)]
+    np.testing.assert_array_equal(np.asarray(grads[0]), np.asarray(grads[1]))      # Keras's autodiff gradient
 
 
 def _models(module):
@@ -152,8 +168,8 @@ def test_errors():
     assert dense.kernel.dtype == "float32" and dense.quantization_mode is None
 
     tied = kxla.Sequential([kxla.Input((3,), dtype="int32"), kxla.layers.ReversibleEmbedding(5, 4)])
-    with pytest.raises(NotImplementedError, match="ReversibleEmbedding"):
-        tied.quantize("int8")
+    with pytest.raises(NotImplementedError, match="ReversibleEmbedding supports int8"):
+        tied.quantize("int4")
 
     class MyDense(kxla.layers.Dense):
         pass
