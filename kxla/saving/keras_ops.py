@@ -175,7 +175,26 @@ def op_from_entry(entry: dict, where: str) -> OpCall:
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise ValueError(f"{where}: the config of operation {class_name} is not a mapping")
-    return OpCall(fn_name, fn, dict(config))
+    return OpCall(fn_name, fn, _accepted(fn, fn_name, dict(config), where))
+
+
+def _accepted(fn, fn_name: str, config: dict, where: str) -> dict:
+    """The config minus Keras-only arguments left at None (``Max(initial=None)``); another value is an error."""
+    import inspect
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return config
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return config
+    out = {}
+    for k, v in config.items():
+        if k == "name" or k in params:
+            out[k] = v
+        elif v is not None:
+            raise ValueError(f"{where}: kxla.ops.{fn_name} does not support {k}={v!r} (an argument of Keras's "
+                             "operation kxla does not implement)")
+    return out
 
 
 def encode_constant(value):

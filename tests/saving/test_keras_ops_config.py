@@ -64,6 +64,28 @@ def test_kxla_writes_ops_between_layers_keras_reads(tmp_path):
     _close(_outputs(m2), _outputs(m))
 
 
+def _many_ops_model(lib):
+    ops = lib.ops
+    a = lib.Input((4,), name="a")
+    outs = [a[:, 1], a[..., None], ops.split(a, 2, axis=-1)[1], ops.pad(a, [[0, 0], [1, 2]]),
+            ops.take(a, np.array([0, 2]), axis=1), ops.clip(a, -0.5, 0.5), a ** 2, -a, abs(a),
+            ops.one_hot(ops.cast(ops.abs(a) * 2, "int32"), 3), ops.max(a, axis=-1), ops.logsumexp(a, axis=-1),
+            ops.leaky_relu(a, 0.1), ops.gelu(a), ops.tile(a, (1, 2)), ops.repeat(a, 2, axis=1), ops.flip(a, axis=1),
+            ops.cumsum(a, axis=1), ops.zeros_like(a) + 1.0, ops.moveaxis(ops.expand_dims(a, 1), 1, 2),
+            ops.round(a), ops.minimum(a, 0.1), a / 3, a // 1, a % 2.0]
+    return lib.Model(a, outs)
+
+
+@pytest.mark.parametrize("writer", ["keras", "kxla"])
+def test_many_ops_both_ways(writer, tmp_path):
+    x = RNG.normal(size=(3, 4)).astype("float32")
+    m = _many_ops_model(keras if writer == "keras" else kxla)
+    m.save(tmp_path / "m.keras")
+    loaded = kxla.models.load_model(tmp_path / "m.keras") if writer == "keras" else \
+        keras.saving.load_model(tmp_path / "m.keras")
+    _close([np.asarray(t) for t in loaded(x)], [np.asarray(t) for t in m(x)])
+
+
 def test_keras_operation_table_matches_keras():
     """Every op kxla writes names a Keras operation class whose __init__ takes the config kxla writes,
     and reads back as the kxla.ops function of the same name."""
