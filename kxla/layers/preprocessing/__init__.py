@@ -27,3 +27,5 @@ __all__ += ["HashedCrossing", "Hashing"]
 from .random_mix import (CutMix, MixUp, RandomElasticTransform, RandomErasing, RandomGaussianBlur,  # noqa: E402
                          RandomPerspective)
 __all__ += ["CutMix", "MixUp", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur", "RandomPerspective"]
+from .rand_augment import MaxNumBoundingBoxes, RandAugment  # noqa: E402
+__all__ += ["MaxNumBoundingBoxes", "RandAugment"]
