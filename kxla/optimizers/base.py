@@ -33,8 +33,7 @@ __all__ = ["Optimizer", "clip_by_norm", "clip_by_global_norm", "global_norm"]
 
 # Keras 3 arguments kxla does not implement; accepted only at their defaults so that
 # Keras configs load.
-_UNSUPPORTED_DEFAULTS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                         "loss_scale_factor": None, "gradient_accumulation_steps": None}
+_UNSUPPORTED_DEFAULTS = {"loss_scale_factor": None, "gradient_accumulation_steps": None}
 
 
 def global_norm(tensors) -> jax.Array:
@@ -56,6 +55,16 @@ def clip_by_global_norm(tensors, clip_norm):
     scale = clip_norm * jnp.minimum(1.0 / norm, 1.0 / clip_norm)
     scale = scale + (norm - norm)
     return [t * scale.astype(t.dtype) for t in tensors]
+
+
+def _check_ema(use_ema, momentum, frequency):
+    if not use_ema:
+        return
+    if momentum > 1 or momentum < 0:
+        raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={momentum}")
+    if frequency and (not isinstance(frequency, int) or frequency < 1):
+        raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                         f"Received: ema_overwrite_frequency={frequency}")
 
 
 def _path_name(path) -> str:
@@ -90,7 +99,8 @@ class Optimizer(StatefulOptimizerMixin):
     slot_names: tuple[str, ...] = ()
 
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None, **kwargs):
+                 global_clipnorm=None, name=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, **kwargs):
         if kwargs.pop("decay", None) is not None:
             warnings.warn("Argument `decay` is no longer supported and will be ignored.")
         for key, default in _UNSUPPORTED_DEFAULTS.items():
@@ -104,6 +114,9 @@ class Optimizer(StatefulOptimizerMixin):
             raise ValueError(
                 "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
                 f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+        _check_ema(use_ema, ema_momentum, ema_overwrite_frequency)
+        self.use_ema, self.ema_momentum = bool(use_ema), ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
         self.name = name or snake_case(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
@@ -203,6 +216,9 @@ class Optimizer(StatefulOptimizerMixin):
             value = self.slot_initial_value(slot)
             state[slot] = jax.tree_util.tree_map(lambda p, v=value: jnp.full(jnp.shape(p), v, jnp.result_type(p)),
                                                  params)
+        if self.use_ema:                  # Keras's "average" variables: the weights' moving average
+            state["average"] = jax.tree_util.tree_map(lambda p: jnp.zeros(jnp.shape(p), jnp.result_type(p)),
+                                                      params)
         state.update(self.init_globals(params))
         return state
 
@@ -287,11 +303,26 @@ class Optimizer(StatefulOptimizerMixin):
                 new_slots[s].append(s2[s].astype(slots[s].dtype))
 
         new_state = dict(opt_state)
+        if self.use_ema:
+            new_p, new_state["average"] = self._ema(new_p, treedef.flatten_up_to(opt_state["average"]),
+                                                    opt_state["iterations"], treedef)
         new_state.update(new_globals)
         for s in self.slot_names:
             new_state[s] = jax.tree_util.tree_unflatten(treedef, new_slots[s])
         new_state["iterations"] = opt_state["iterations"] + 1
         return jax.tree_util.tree_unflatten(treedef, new_p), new_state
+
+    def _ema(self, new_p: list, averages: list, iterations, treedef):
+        """Keras's moving average of the updated weights (momentum 0 on the first step), and every
+        ``ema_overwrite_frequency`` steps the weights overwritten with it."""
+        new_avg = []
+        for p, a in zip(new_p, averages):
+            momentum = (iterations != 0).astype(p.dtype) * self.ema_momentum
+            new_avg.append(momentum * a + (1 - momentum) * p)
+        if self.ema_overwrite_frequency:
+            overwrite = (iterations + 1) % self.ema_overwrite_frequency == 0
+            new_p = [jnp.where(overwrite, a, p) for a, p in zip(new_avg, new_p)]
+        return new_p, jax.tree_util.tree_unflatten(treedef, new_avg)
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
@@ -299,8 +330,12 @@ class Optimizer(StatefulOptimizerMixin):
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
             lr = schedules.serialize(lr)
-        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
-                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+        config = {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                  "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue}
+        if getattr(self, "use_ema", False):
+            config.update(use_ema=True, ema_momentum=self.ema_momentum,
+                          ema_overwrite_frequency=self.ema_overwrite_frequency)
+        return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "Optimizer":

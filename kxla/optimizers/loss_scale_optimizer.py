@@ -64,6 +64,13 @@ class LossScaleOptimizer(Optimizer):
     def slot_names(self):
         return self.inner_optimizer.slot_names
 
+    @property
+    def use_ema(self):
+        return getattr(self.inner_optimizer, "use_ema", False)
+
+    def finalize_variable_values(self, var_list):
+        self.inner_optimizer.finalize_variable_values(var_list)
+
     def current_learning_rate(self, opt_state):
         return self.inner_optimizer.current_learning_rate(opt_state)
 

@@ -43,6 +43,13 @@ class StatefulOptimizerMixin:
         """Slot names grouped as Keras creates them (each group interleaved per variable)."""
         return (tuple(self.slot_names),) if self.slot_names else ()
 
+    def _layout_groups(self) -> tuple:
+        """``slot_groups`` after the EMA ``average`` variables (Keras's base ``build`` makes them first)."""
+        return ((("average",),) if getattr(self, "use_ema", False) else ()) + tuple(self.slot_groups)
+
+    def _state_slots(self) -> tuple:
+        return (("average",) if getattr(self, "use_ema", False) else ()) + tuple(self.slot_names)
+
     # ------------------------------------------------------------------ build
     def build(self, variables):
         """Create the optimizer variables for ``variables`` (Keras 3's ``Optimizer.build``)."""
@@ -57,15 +64,18 @@ class StatefulOptimizerMixin:
         if not isinstance(self._learning_rate, schedules.LearningRateSchedule):
             layout.append(("learning_rate", None, None))
             made.append(self._new_var(np.float32(self._learning_rate), "learning_rate"))
-        for group in self.slot_groups:
+        for group in self._layout_groups():
             for i, ref in enumerate(variables):
                 for slot in group:
                     layout.append(("slot", slot, i))
                     made.append(self._new_var(state[slot][i], f"{_ref_name(ref)}_{slot}"))
-        for key in sorted(k for k in state if k != "iterations" and k not in self.slot_names):
+        for key in sorted(k for k in state if k != "iterations" and k not in self._state_slots()):
             layout.append(("global", key, None))
             made.append(self._new_var(state[key], key))
         self._layout, self._variables = layout, made
+        if getattr(self, "use_ema", False):
+            self._model_variables_moving_average = [v for v, (kind, key, _) in zip(made, layout)
+                                                    if kind == "slot" and key == "average"]
         self._jitted_apply = None
         self.built = True
 
@@ -101,7 +111,7 @@ class StatefulOptimizerMixin:
                 f"{type(self).__name__}().variables. Received list with length {len(values)}, but "
                 f"expected {len(self._layout)} variables.")
         n = len(self._trainable_variables)
-        state, lr = {s: [None] * n for s in self.slot_names}, None
+        state, lr = {s: [None] * n for s in self._state_slots()}, None
         for (kind, key, i), value in zip(self._layout, values):
             if kind == "iterations":
                 state["iterations"] = value
@@ -151,6 +161,12 @@ class StatefulOptimizerMixin:
         return list(new_params), self.list_from_state(new_state, lr)
 
     # ------------------------------------------------------------------ stateful apply
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, the weights take their moving average (Keras calls this at the end of fit)."""
+        if getattr(self, "use_ema", False) and self.built:
+            for var, average in zip(self._trainable_variables, self._model_variables_moving_average):
+                var.assign(np.asarray(average.numpy()))
+
     def apply_gradients(self, grads_and_vars):
         """``apply`` for a list of ``(gradient, variable)`` pairs; returns ``iterations``."""
         grads, variables = zip(*grads_and_vars)

@@ -156,6 +156,8 @@ class Loop:
                     self._print_compile_summary(stats_before, run.plan)
                 if self.stop_training:
                     break
+        if getattr(self.optimizer, "use_ema", False) and epochs > 0:
+            self.optimizer.finalize_variable_values(self.trainable_weights)    # Keras: the EMA weights
         cblist.on_train_end(logs)
         return history
 

@@ -260,8 +260,10 @@ def test_config_round_trip_and_keras_configs(keras):
     ours = optimizers.get({"class_name": "RMSprop", "config": keras_opt.get_config()})
     assert ours.rho == 0.8
     assert float(ours.current_learning_rate({"iterations": jnp.asarray(3, jnp.int32)})) == pytest.approx(0.01)
-    with pytest.raises(ValueError, match="do not support use_ema=True"):
-        optimizers.Adam(use_ema=True)
+    with pytest.raises(ValueError, match="do not support gradient_accumulation_steps=2"):
+        optimizers.Adam(gradient_accumulation_steps=2)
+    ema = optimizers.Adam(use_ema=True, ema_momentum=0.9)          # EMA is supported (test_wrapping_optimizers)
+    assert optimizers.Adam.from_config(ema.get_config()).ema_momentum == 0.9
     with pytest.raises(ValueError, match="not recognized"):
         optimizers.Adam(bogus=1)
     with pytest.raises(ValueError, match="weight_decay"):

@@ -95,3 +95,11 @@ def test_schedule_free_adamw_like_keras(keras, kwargs):
     grads = [_values(s) for s in range(1, 5)]
     compare_steps(keras, optimizers.ScheduleFreeAdamW(**kwargs), keras.optimizers.ScheduleFreeAdamW(**kwargs),
                   grads)
+
+
+def test_ema_variables_and_overwrite_like_keras(keras):
+    grads = [_values(s) for s in range(1, 5)]
+    kwargs = {"use_ema": True, "ema_momentum": 0.9, "ema_overwrite_frequency": 3}
+    compare_steps(keras, optimizers.Adam(0.01, **kwargs), keras.optimizers.Adam(0.01, **kwargs), grads)
+    with pytest.raises(ValueError, match="ema_momentum"):
+        optimizers.SGD(use_ema=True, ema_momentum=2.0)
