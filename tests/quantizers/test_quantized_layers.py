@@ -91,6 +91,26 @@ def test_reversible_embedding_int8(keras, tie, cap, kind):
     np.testing.assert_array_equal(np.asarray(grads[0]), np.asarray(grads[1]))      # Keras's autodiff gradient
 
 
+@pytest.mark.parametrize("mode", [pytest.param("int8", marks=SLOW), pytest.param("int4", marks=SLOW)])
+def test_multi_head_attention_projections(keras, mode):
+    q, v = RNG.randn(2, 4, 8).astype("float32"), RNG.randn(2, 5, 8).astype("float32")
+    theirs, ours = keras.layers.MultiHeadAttention(2, 3), kxla.layers.MultiHeadAttention(2, 3)
+    theirs(q, v)
+    ours(q, v)
+    ours.set_weights([np.asarray(w) for w in theirs.get_weights()])
+    models = []
+    for module, layer in ((keras, theirs), (kxla, ours)):
+        a, b = module.Input((4, 8)), module.Input((5, 8))
+        models.append(module.Model([a, b], layer(a, b)))
+        models[-1].quantize(mode)
+    assert [(w.name, tuple(w.shape), w.dtype) for w in ours.weights] == \
+        [(w.name, tuple(w.shape), w.dtype) for w in theirs.weights]
+    for a, b in zip(ours.weights, theirs.weights):
+        np.testing.assert_array_equal(a.numpy(), np.asarray(b))
+    np.testing.assert_allclose(np.asarray(models[1].predict([q, v], verbose=0)),
+                               np.asarray(models[0].predict([q, v], verbose=0)), rtol=1e-5, atol=1e-6)
+
+
 def _models(module):
     model = module.Sequential([module.Input((6,)), module.layers.Dense(7, activation="tanh", name="a"),
                                module.layers.EinsumDense("ab,bc->ac", 4, bias_axes="c", name="e"),

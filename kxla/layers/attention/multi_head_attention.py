@@ -8,6 +8,7 @@ import numpy as np
 
 from ... import constraints, initializers, ops, regularizers
 from ..layer import Layer
+from ..core import quantized_projection
 
 
 class _Projection(Layer):
@@ -32,8 +33,18 @@ class _Projection(Layer):
         self.built = True
 
     def call(self, inputs):
+        if self.quantization_mode:
+            return quantized_projection.call(self, inputs)
         out = ops.einsum(self.equation, inputs, self.kernel)
         return out if self.bias is None else out + self.bias
+
+    # quantization: Keras quantizes MultiHeadAttention's EinsumDense projections (int8 / int4)
+    def _quantize(self, mode, config, type_check):
+        quantized_projection.quantize(self, mode, config)
+
+    def _keras_saved_variables(self):
+        from ..core.quantized import saved_variables
+        return saved_variables(self, "kernel")
 
 
 def _initializer_copy(init):
