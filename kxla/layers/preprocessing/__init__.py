@@ -29,3 +29,7 @@ from .random_mix import (CutMix, MixUp, RandomElasticTransform, RandomErasing, R
 __all__ += ["CutMix", "MixUp", "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur", "RandomPerspective"]
 from .rand_augment import MaxNumBoundingBoxes, RandAugment  # noqa: E402
 __all__ += ["MaxNumBoundingBoxes", "RandAugment"]
+from .clahe import ContrastLimitedAdaptiveHistogramEqualization  # noqa: E402
+__all__ += ["ContrastLimitedAdaptiveHistogramEqualization"]
+from .aug_mix import AugMix  # noqa: E402
+__all__ += ["AugMix"]
