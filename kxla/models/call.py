@@ -70,6 +70,22 @@ class CallCache:
         return self.pv, self.sv
 
 
+def lean_call(cache):
+    """``model(x)`` with no keyword arguments, as few Python steps as possible: a closure kept in the
+    model's ``__dict__`` (``_fast_call``) that returns None when the call needs the general path."""
+    fast, tail, ndarray, array = cache.fast, cache.tail, np.ndarray, jax.Array
+    from ..ops.tracing import _local
+
+    def call(x):
+        if (x.__class__ is not ndarray and not isinstance(x, array)) or x.shape[1:] != tail or \
+                getattr(_local, "builders", None):
+            return None
+        if cache.version != Variable.version:
+            cache.weights()
+        return fast(cache.pv, cache.sv, x)
+    return call
+
+
 def fast_call(model, x, training: bool):
     """``model(x)`` on one array of the traced feature shape, through the cached single-array program;
     None when the call needs the general path (first call, other shapes, state updates, losses ...)."""
@@ -95,6 +111,8 @@ def call_on_arrays(model, x, training: bool):
     cache = caches.get(training)
     if cache is None:                 # cleared by model._invalidate (layers added or popped)
         cache = caches[training] = CallCache(model, training)
+        if not training and cache.fast is not None and cache.tail:
+            model.__dict__["_fast_call"] = lean_call(cache)
     pv, sv = cache.weights()
     xs = x if cache.single else tuple(jax.tree_util.tree_leaves(x))
     _check_shapes(model, cache.in_shapes, [xs] if cache.single else xs)

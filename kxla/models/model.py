@@ -132,6 +132,7 @@ class Model(Trainer, Layer):
     def _invalidate(self):
         self._traced.clear()
         self.__dict__.pop("_call_caches", None)
+        self.__dict__.pop("_fast_call", None)
         Trainer._invalidate(self)
 
     # -- tracing to IR --------------------------------------------------------------
@@ -340,6 +341,11 @@ class Model(Trainer, Layer):
         _compile(self, config, None, "compile_from_config")
 
     def __call__(self, *args, **kwargs):
+        lean = self.__dict__.get("_fast_call")          # model(x) on an array of the traced shape
+        if lean is not None and not kwargs and len(args) == 1:
+            out = lean(args[0])
+            if out is not None:
+                return out
         if len(args) == 1 and (not kwargs or kwargs.keys() == {"training"}) and current_builder() is None:
             out = model_call.fast_call(self, args[0], bool(kwargs.get("training")))
             if out is not None:
