@@ -16,7 +16,7 @@ SLOW = pytest.mark.slow
 
 
 @pytest.mark.parametrize("class_name,kwargs,x", [
-    ("RandomSaturation", {"factor": (0.3, 0.3)}, X),
+    pytest.param("RandomSaturation", {"factor": (0.3, 0.3)}, X, marks=SLOW),
     pytest.param("RandomSaturation", {"factor": (0.7, 0.7), "value_range": (0, 1)}, X / 255, marks=SLOW),
     ("RandomPosterization", {"factor": (3, 3)}, X),
     ("RandomSharpness", {"factor": (0.8, 0.8)}, X),
@@ -24,13 +24,14 @@ SLOW = pytest.mark.slow
                  np.moveaxis(X, -1, 1), marks=SLOW),
     ("RandomColorJitter", {"brightness_factor": (0.1, 0.1), "saturation_factor": (0.6, 0.6)}, X),
     pytest.param("Equalization", {}, X, marks=SLOW),                   # (Keras's own loops over 256 bins)
-    ("Equalization", {"bins": 16, "value_range": (0, 1)}, X / 255),
+    pytest.param("Equalization", {"bins": 16, "value_range": (0, 1)}, X / 255, marks=SLOW),
     pytest.param("RandomHue", {"factor": (0.0, 0.0)}, X, marks=SLOW),
 ])
 def test_matches_keras_in_both_modes(keras, class_name, kwargs, x):
     check_layer(keras, class_name, kwargs, x, training=(False, True), rtol=1e-4, atol=1e-2)
 
 
+@pytest.mark.slow
 def test_random_hue_is_one_of_two_signed_shifts(keras):
     check_layer(keras, "RandomHue", {"factor": 0.5}, X)                         # inference and config
     out = run_traced(L.RandomHue((0.6, 0.6)), X, training=True)[0]

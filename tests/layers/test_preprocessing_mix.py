@@ -37,12 +37,14 @@ def test_keras_is_the_identity_at_inference_too(keras, class_name, kwargs):
     check_layer(keras, class_name, kwargs, X)
 
 
+@pytest.mark.slow
 def test_gaussian_blur_with_certain_draws_equals_keras(keras):
     kwargs = {"factor": (1.0, 1.0), "sigma": (0.7, 0.7), "kernel_size": (3, 5)}
     np.testing.assert_allclose(_train(L.RandomGaussianBlur(**kwargs)),
                                np.asarray(keras.layers.RandomGaussianBlur(**kwargs)(X)), atol=1e-3)
 
 
+@pytest.mark.slow
 def test_random_draws_vary_and_keep_shapes():
     x = X[:2, :5, :5]
     for layer in (L.RandomGaussianBlur(sigma=(0.2, 2.0)), L.RandomErasing(scale=(0.3, 0.33)), L.RandomPerspective(),
@@ -68,6 +70,7 @@ def test_random_erasing_fills_one_box_per_image():
         assert np.all(box == -1.0) and len(rows) == box.shape[0] * box.shape[1] <= 0.25 * 56 + 8
 
 
+@pytest.mark.slow
 def test_mixup_and_cutmix_mix_images_and_labels():
     labels = np.eye(4, dtype="float32")
     out = L.MixUp(alpha=0.5)({"images": X, "labels": labels})

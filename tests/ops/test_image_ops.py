@@ -72,6 +72,7 @@ def test_scale_and_translate(keras, method, antialias):
                         atol=1e-6)
 
 
+@pytest.mark.slow
 def test_scale_and_translate_eager(keras):
     scale, shift = np.array([0.7, 1.6], "float32"), np.array([0.5, -1.0], "float32")
     for method in ("bilinear",):
@@ -84,6 +85,7 @@ def test_scale_and_translate_eager(keras):
     assert sym.shape == (2, 7, 12, 3)
 
 
+@pytest.mark.slow
 def test_elastic_transform_seeded_equals_keras(keras):
     x = IMG[0]
     kwargs = {"alpha": 5.0, "sigma": 2.0, "seed": 7, "fill_mode": "constant", "interpolation": "nearest"}
@@ -118,7 +120,11 @@ REFERENCE_CASES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(REFERENCE_CASES))
+FAST_REFERENCES = ("map_coordinates", "extract_patches", "sobel_edges")
+
+
+@pytest.mark.parametrize("name", [n if n in FAST_REFERENCES else pytest.param(n, marks=SLOW)
+                                  for n in sorted(REFERENCE_CASES)])
 def test_numpy_reference_matches_the_lowering(name):
     opdef = get_op(name)
     inputs, attrs = REFERENCE_CASES[name]

@@ -27,6 +27,7 @@ def test_convert_format_every_pair(keras):
         OURS.convert_format(BOXES, "rel_xyxy", "xyxy")
 
 
+@pytest.mark.slow
 def test_clip_affine_crop_pad(keras):
     theirs = keras.utils.bounding_boxes
     data = {"boxes": BOXES * 2 - 5, "labels": np.arange(10).reshape(2, 5)}
@@ -39,6 +40,7 @@ def test_clip_affine_crop_pad(keras):
     _same(OURS.pad(BOXES, 2, 3), theirs.pad(BOXES, 2, 3), "pad")
 
 
+@pytest.mark.slow
 def test_box_deltas_and_iou(keras):
     theirs = keras.utils.bounding_boxes
     for variance in (None, [0.1, 0.1, 0.2, 0.2]):
