@@ -6,9 +6,10 @@ cached ``jax.jit`` per mode (``jit`` itself caches per input shape), never op
 by op, never re-traced per call. Weights go to the device once and are reused
 until a ``Variable`` changes (``Variable.version``). A graph that updates
 state writes it back (BatchNorm moving statistics with ``training=True``,
-stateful RNN states always, as Keras's eager call does); ``training=True``
-draws fresh random keys (dropout) from kxla's seed; the call's ``add_loss``
-terms and regularization penalties become ``model.losses``.
+stateful RNN states always, as Keras's eager call does); a graph that draws
+(dropout with ``training=True``, ``kxla.random`` draws written in ``call``)
+gets fresh random keys from kxla's seed; the call's ``add_loss`` terms and
+regularization penalties become ``model.losses``.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class CallCache:
         s_names = [v.ir_name for v in traced.variables if v.kind == "state"]
         self.state_vars = [v for v in traced.variables if v.kind == "state"]
         self.n_out, self.n_losses, self.single = traced.n_outputs, traced.n_losses, len(traced.graph.inputs) == 1
-        self.random = training and any(_is_random(n.op) for n in traced.graph.nodes)
+        self.random = any(_is_random(n.op) for n in traced.graph.nodes)   # dropout (training), draws in call
         self.training = training
         self.updates = bool(traced.graph.updates)        # BatchNorm in training, stateful RNNs always
         self.in_shapes = [tuple(v.type.shape) for v in traced.graph.inputs]

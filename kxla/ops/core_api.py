@@ -15,12 +15,16 @@ import numpy as np
 from ..ir import canonical_dtype
 from . import families as F
 from .catalog import alias, op
+from .symbolic_dim import symbolic_shape
 from .tracing import KerasTensor, Variable
 
 
 # -- facts and conversions (no node) -----------------------------------------
 def shape(x):
-    """The shape of ``x`` as a tuple (``None`` for an unknown dimension of a symbolic tensor)."""
+    """The shape of ``x`` as a tuple; an unknown dimension of a symbolic tensor is a ``SymbolicDim``
+    (equal to ``None``; usable in the shape of ``kxla.random`` draws)."""
+    if isinstance(x, KerasTensor):
+        return symbolic_shape(x)
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 

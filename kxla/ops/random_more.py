@@ -13,15 +13,13 @@ from .lazy_jax import jax
 
 from ..ir import Attr, TensorType, canonical_dtype, is_floating
 from .core import defop
-from .random_ops import _key
+from .random_ops import LIKE_AXES, _key, concrete_shape, drawn_shape
 
 _SEED = {"seed": Attr("optional_int", None)}
 
 
 def _shape_infer(types, attrs):
-    if any(d < 0 for d in attrs["shape"]):
-        raise ValueError(f"random: shape must hold sizes >= 0, got {attrs['shape']}")
-    return [TensorType(tuple(attrs["shape"]), attrs["dtype"])]
+    return [TensorType(drawn_shape(types, attrs), attrs["dtype"])]
 
 
 def _float_shape_infer(types, attrs):
@@ -30,12 +28,13 @@ def _float_shape_infer(types, attrs):
     return _shape_infer(types, attrs)
 
 
-@defop("random_truncated_normal", infer=_float_shape_infer, layout="opaque", arity=0, effect="random",
+@defop("random_truncated_normal", infer=_float_shape_infer, layout="opaque", arity=None, effect="random",
        attrs={"shape": Attr("ints"), "mean": Attr("float", 0.0), "stddev": Attr("float", 1.0),
-              "dtype": Attr("str", "float32"), **_SEED},
+              "dtype": Attr("str", "float32"), **_SEED, **LIKE_AXES},
        doc="normal(mean, stddev) draws truncated at two standard deviations")
-def _truncated_normal(ctx, shape, mean, stddev, dtype, seed):
-    sample = jax.random.truncated_normal(_key(ctx, seed), -2.0, 2.0, tuple(shape), dtype)
+def _truncated_normal(ctx, *like, shape, mean, stddev, dtype, seed, like_axes):
+    sample = jax.random.truncated_normal(_key(ctx, seed), -2.0, 2.0, concrete_shape(like, shape, like_axes),
+                                         dtype)
     return sample * stddev + mean
 
 
@@ -45,12 +44,12 @@ def _randint_infer(types, attrs):
     return _shape_infer(types, attrs)
 
 
-@defop("random_randint", infer=_randint_infer, layout="opaque", arity=0, effect="random",
+@defop("random_randint", infer=_randint_infer, layout="opaque", arity=None, effect="random",
        attrs={"shape": Attr("ints"), "minval": Attr("int"), "maxval": Attr("int"),
-              "dtype": Attr("str", "int32"), **_SEED},
+              "dtype": Attr("str", "int32"), **_SEED, **LIKE_AXES},
        doc="integers drawn uniformly from [minval, maxval)")
-def _randint(ctx, shape, minval, maxval, dtype, seed):
-    return jax.random.randint(_key(ctx, seed), tuple(shape), minval, maxval, dtype)
+def _randint(ctx, *like, shape, minval, maxval, dtype, seed, like_axes):
+    return jax.random.randint(_key(ctx, seed), concrete_shape(like, shape, like_axes), minval, maxval, dtype)
 
 
 def _categorical_infer(types, attrs):
@@ -82,7 +81,10 @@ def _shuffle(ctx, x, axis, seed):
 
 
 def _param_infer(types, attrs):
-    return _float_shape_infer(types, attrs)
+    """gamma / binomial / beta: the inputs are distribution parameters; the shape is static."""
+    if not is_floating(attrs["dtype"]):
+        raise ValueError(f"random: dtype must be floating point, got {attrs['dtype']}")
+    return [TensorType(drawn_shape([], {**attrs, "like_axes": None}), attrs["dtype"])]
 
 
 @defop("random_gamma", infer=_param_infer, layout="opaque", arity=1, effect="random",

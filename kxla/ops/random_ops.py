@@ -23,6 +23,7 @@ from ..ir import Attr, TensorType, canonical_dtype, is_floating
 from . import costs
 from .core import apply, defop
 from .rules import same_as_input
+from .symbolic_dim import split_shape
 
 __all__ = ["dropout", "gaussian_noise", "random_normal", "random_uniform", "random_key_ids"]
 
@@ -135,54 +136,78 @@ def gaussian_noise(x, stddev, seed=None):
 
 
 # -- random tensors -----------------------------------------------------------------------------
+def drawn_shape(types, attrs) -> tuple:
+    """The shape a draw records: ``shape``, except that an entry whose ``like_axes`` is an axis ``a >= 0``
+    is dimension ``a`` of the op's one input (a size known when the graph runs, e.g. the batch)."""
+    shape, axes = attrs["shape"], attrs["like_axes"]
+    if axes is None:
+        if types:
+            raise ValueError("random: an input gives dimensions only with like_axes")
+        if any(d < 0 for d in shape):
+            raise ValueError(f"random: shape must hold sizes >= 0, got {shape}")
+        return tuple(shape)
+    if len(types) != 1 or len(axes) != len(shape):
+        raise ValueError(f"random: like_axes {axes} needs one input and one entry per dimension of {shape}")
+    rank = types[0].rank
+    if any(a >= rank or (a < 0 and d < 0) for d, a in zip(shape, axes)):
+        raise ValueError(f"random: like_axes {axes} do not fit shape {shape} and an input of rank {rank}")
+    return tuple(types[0].shape[a] if a >= 0 else d for d, a in zip(shape, axes))
+
+
+def concrete_shape(like, shape, like_axes) -> tuple:
+    """The shape to draw when the graph runs (``like``: the op's inputs, empty or one array)."""
+    if like_axes is None:
+        return tuple(shape)
+    return tuple(like[0].shape[a] if a >= 0 else d for d, a in zip(shape, like_axes))
+
+
 def _random_infer(types, attrs):
-    shape = attrs["shape"]
-    if any(d < 0 for d in shape):
-        raise ValueError(f"random: shape must hold sizes >= 0, got {shape}")
     if not is_floating(attrs["dtype"]):
         raise ValueError(f"random: dtype must be floating point, got {attrs['dtype']}")
-    return [TensorType(tuple(shape), attrs["dtype"])]
+    return [TensorType(drawn_shape(types, attrs), attrs["dtype"])]
 
 
-@defop("random_normal", infer=_random_infer, layout="opaque", arity=0, effect="random",
+#: the attribute of a draw whose shape takes dimensions from its input (see ``drawn_shape``)
+LIKE_AXES = {"like_axes": Attr("optional_ints", None)}
+
+
+@defop("random_normal", infer=_random_infer, layout="opaque", arity=None, effect="random",
        attrs={"shape": Attr("ints"), "mean": Attr("float", 0.0), "stddev": Attr("float", 1.0),
-              "dtype": Attr("str", "float32"), "seed": Attr("optional_int", None)},
+              "dtype": Attr("str", "float32"), "seed": Attr("optional_int", None), **LIKE_AXES},
        doc="a tensor of normal(mean, stddev) draws", cost=costs.per_element(1),
        public="kxla.random.normal")
-def _random_normal(ctx, shape, mean, stddev, dtype, seed):
-    return mean + stddev * jax.random.normal(_key(ctx, seed), tuple(shape), dtype)
+def _random_normal(ctx, *like, shape, mean, stddev, dtype, seed, like_axes):
+    return mean + stddev * jax.random.normal(_key(ctx, seed), concrete_shape(like, shape, like_axes), dtype)
 
 
-@defop("random_uniform", infer=_random_infer, layout="opaque", arity=0, effect="random",
+@defop("random_uniform", infer=_random_infer, layout="opaque", arity=None, effect="random",
        attrs={"shape": Attr("ints"), "minval": Attr("float", 0.0), "maxval": Attr("float", 1.0),
-              "dtype": Attr("str", "float32"), "seed": Attr("optional_int", None)},
+              "dtype": Attr("str", "float32"), "seed": Attr("optional_int", None), **LIKE_AXES},
        doc="a tensor of uniform[minval, maxval) draws", cost=costs.per_element(1),
        public="kxla.random.uniform")
-def _random_uniform(ctx, shape, minval, maxval, dtype, seed):
-    return jax.random.uniform(_key(ctx, seed), tuple(shape), dtype, minval=minval, maxval=maxval)
+def _random_uniform(ctx, *like, shape, minval, maxval, dtype, seed, like_axes):
+    return jax.random.uniform(_key(ctx, seed), concrete_shape(like, shape, like_axes), dtype, minval=minval,
+                              maxval=maxval)
 
 
-def _static_shape(fn: str, shape) -> list:
-    try:
-        out = [int(d) for d in shape]
-    except (TypeError, ValueError):
-        raise ValueError(f"{fn}: shape must be a tuple of known ints, got {shape!r}") from None
-    return out
+def draw(name: str, shape, **attrs):
+    """Records (or runs) the random op ``name`` for ``shape``, whose entries may be unknown dimensions
+    (``SymbolicDim``) of one symbolic tensor: that tensor becomes the op's input."""
+    static, like, axes = split_shape(name, shape)
+    return apply(name, *([] if like is None else [like]), shape=static, like_axes=axes, **attrs)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    """Normal draws of a static ``shape``, as ``keras.random.normal`` (a graph node when traced)."""
+    """Normal draws of ``shape``, as ``keras.random.normal`` (a graph node when traced)."""
     from ..config import floatx
-    return apply("random_normal", shape=_static_shape("random_normal", shape), mean=float(mean),
-                 stddev=float(stddev), dtype=canonical_dtype(dtype or floatx()),
-                 seed=None if seed is None else int(seed))
+    return draw("random_normal", shape, mean=float(mean), stddev=float(stddev),
+                dtype=canonical_dtype(dtype or floatx()), seed=None if seed is None else int(seed))
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    """Uniform draws in ``[minval, maxval)`` of a static ``shape``, as ``keras.random.uniform``."""
+    """Uniform draws in ``[minval, maxval)`` of ``shape``, as ``keras.random.uniform``."""
     from ..config import floatx
     if not minval < maxval:
         raise ValueError(f"random_uniform: minval must be < maxval, got {minval} and {maxval}")
-    return apply("random_uniform", shape=_static_shape("random_uniform", shape), minval=float(minval),
-                 maxval=float(maxval), dtype=canonical_dtype(dtype or floatx()),
-                 seed=None if seed is None else int(seed))
+    return draw("random_uniform", shape, minval=float(minval), maxval=float(maxval),
+                dtype=canonical_dtype(dtype or floatx()), seed=None if seed is None else int(seed))

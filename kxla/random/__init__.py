@@ -106,14 +106,14 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal draws truncated at two standard deviations from ``mean``."""
-    return apply("random_truncated_normal", shape=_shape(shape), mean=float(mean), stddev=float(stddev),
-                 dtype=_dtype(dtype), seed=_seed(seed))
+    return _ro.draw("random_truncated_normal", shape, mean=float(mean), stddev=float(stddev),
+                    dtype=_dtype(dtype), seed=_seed(seed))
 
 
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     """Integers drawn uniformly from ``[minval, maxval)``."""
-    return apply("random_randint", shape=_shape(shape), minval=int(minval), maxval=int(maxval),
-                 dtype=canonical_dtype(dtype), seed=_seed(seed))
+    return _ro.draw("random_randint", shape, minval=int(minval), maxval=int(maxval),
+                    dtype=canonical_dtype(dtype), seed=_seed(seed))
 
 
 def categorical(logits, num_samples, dtype="int32", seed=None):
