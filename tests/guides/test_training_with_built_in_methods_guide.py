@@ -140,6 +140,7 @@ def _custom_metric(lib, init):
     return model.fit(X_TRAIN, Y_TRAIN, batch_size=64, epochs=3, shuffle=False, verbose=0).history
 
 
+@pytest.mark.slow
 def test_custom_losses(keras):
     got, want = _both(keras, _custom_losses)
     _close(got, want)
@@ -248,6 +249,7 @@ def _weights(lib, init):
     return {"class_weight": a, "sample_weight": b}
 
 
+@pytest.mark.slow
 def test_validation_split(keras):
     got, want = _both(keras, _validation_split)
     _close(got, want)
