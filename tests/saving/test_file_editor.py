@@ -18,8 +18,9 @@ def _keras_file(keras, tmp_path):
 
 
 def _plain(text):
-    """Without colours and line wrapping (Keras prints through rich, which wraps at the console width)."""
-    return " ".join(re.sub(r"\x1b\[[0-9;]*m", "", text).split())
+    """Without colours and whitespace (Keras prints through rich, which wraps at the console width,
+    even inside the file's path)."""
+    return "".join(re.sub(r"\x1b\[[0-9;]*m", "", text).split())
 
 
 def _tree(d):
