@@ -123,7 +123,8 @@ class RandomCrop(BaseRandomLayer):
             raise ValueError(f"RandomCrop requires the input to have a fully defined height and width. "
                              f"Received: images.shape={tuple(x.shape)}")
         if height > self.height and width > self.width:
-            return rnd.random_crop(x, self.height, self.width, data_format=self.data_format, seed=self.seed)
+            # from the step's key, as the other augmentation layers (a fixed seed would crop alike every step)
+            return rnd.random_crop(x, self.height, self.width, data_format=self.data_format)
         crop_h = max(min(height, int(float(width * self.height) / self.width)), 1)
         crop_w = max(min(width, int(float(height * self.width) / self.height)), 1)
         top, left = int(float(height - crop_h) / 2), int(float(width - crop_w) / 2)
