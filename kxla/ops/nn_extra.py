@@ -12,6 +12,8 @@ existing ops.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .lazy_jax import jax
 
 from ..config import standardize_data_format
@@ -62,7 +64,7 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
 
     Arguments:
       images: rank-4 tensor, ``(batch, height, width, channels)`` or
-        ``(batch, channels, height, width)`` per ``data_format``.
+        ``(batch, channels, height, width)`` per ``data_format``, or one rank-3 image.
       size: ``(height, width)`` of the result.
       interpolation: "bilinear", "nearest", "bicubic", "lanczos3" or "lanczos5".
       antialias: filter when downsampling (``jax.image.resize``'s antialias).
@@ -82,5 +84,8 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
         size = [int(s) for s in size]
     except (TypeError, ValueError):
         raise ValueError(f"resize: size must be (height, width) ints, got {size!r}") from None
-    return apply("resize", images, size=size, interpolation=interpolation, antialias=bool(antialias),
+    attrs = dict(size=size, interpolation=interpolation, antialias=bool(antialias),
                  data_format=standardize_data_format(data_format))
+    if len(getattr(images, "shape", np.shape(images))) == 3:          # one image, as Keras accepts
+        return apply("squeeze", apply("resize", apply("expand_dims", images, axis=[0]), **attrs), axis=[0])
+    return apply("resize", images, **attrs)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from kxla import ops
-from kxla.ir import get_op
+from kxla.ir import TensorType, get_op
+from kxla.ops.tracing import KerasTensor
 from op_check import check_op, rand
 
 
@@ -30,7 +31,7 @@ def test_resize_schema_and_errors():
     opdef = get_op("resize")
     assert opdef.layout == "sensitive" and "data_format" in opdef.attrs
     with pytest.raises(ValueError, match="rank 4"):
-        ops.resize(rand(3, 4, 2), (2, 2))
+        ops.resize(rand(3, 4), (2, 2))
     with pytest.raises(ValueError, match="interpolation"):
         ops.resize(rand(1, 3, 4, 2), (2, 2), interpolation="area")
     with pytest.raises(ValueError, match="floating-point"):
@@ -49,3 +50,14 @@ def test_resize_survives_the_layout_pass():
     assert_semantics_preserved("convert-layout{to=channels_last}", graph, grads=False)
     converted, _ = run_pass("convert-layout{to=channels_last}", graph)
     assert [n.attrs["data_format"] for n in converted.nodes if n.op == "resize"] == ["channels_last"]
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_resize_of_one_rank3_image_matches_keras(keras, data_format):
+    image = np.random.default_rng(0).random((5, 6, 3) if data_format == "channels_last" else (3, 5, 6))
+    image = image.astype("float32")
+    expected = np.asarray(keras.ops.image.resize(image, (4, 9), data_format=data_format))
+    np.testing.assert_allclose(np.asarray(ops.image.resize(image, (4, 9), data_format=data_format)), expected,
+                               rtol=1e-6, atol=1e-6)
+    symbolic = ops.image.resize(KerasTensor(TensorType(image.shape, "float32")), (4, 9), data_format=data_format)
+    assert tuple(symbolic.shape) == expected.shape
