@@ -341,13 +341,8 @@ class Model(Trainer, Layer):
         _compile(self, config, None, "compile_from_config")
 
     def __call__(self, *args, **kwargs):
-        lean = self.__dict__.get("_fast_call")          # model(x) on an array of the traced shape
-        if lean is not None and not kwargs and len(args) == 1:
-            out = lean(args[0])
-            if out is not None:
-                return out
-        if len(args) == 1 and (not kwargs or kwargs.keys() == {"training"}) and current_builder() is None:
-            out = model_call.fast_call(self, args[0], bool(kwargs.get("training")))
+        if Variable._stateless_scope is None:             # (a StatelessScope's values: the eager path below)
+            out = self._call_compiled(args, kwargs)
             if out is not None:
                 return out
         if not self.built and args and not isinstance(args[0], KerasTensor) and hasattr(args[0], "shape"):
@@ -362,6 +357,17 @@ class Model(Trainer, Layer):
             except model_call.OtherShape:
                 pass          # another non-batch shape than traced: layer by layer, as Keras's eager call
         return Layer.__call__(self, *args, **kwargs)
+
+    def _call_compiled(self, args, kwargs):
+        """model(x) through the cached jitted program when ``x`` is one array it was traced for; else None."""
+        lean = self.__dict__.get("_fast_call")          # model(x) on an array of the traced shape
+        if lean is not None and not kwargs and len(args) == 1:
+            out = lean(args[0])
+            if out is not None:
+                return out
+        if len(args) == 1 and (not kwargs or kwargs.keys() == {"training"}) and current_builder() is None:
+            return model_call.fast_call(self, args[0], bool(kwargs.get("training")))
+        return None
 
     def _maybe_build(self, args):
         if not self.built and self._input_types is None and args:

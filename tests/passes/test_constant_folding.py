@@ -35,7 +35,7 @@ def test_folds_constant_chains_but_not_parameters():
 def test_does_not_fold_random_large_or_unknown_ops():
     src = """
         graph @g(%x: f32[2]) {
-          %0 = random_normal() {shape=[2], mean=0.0, stddev=1.0, dtype="float32", seed=1} : f32[2]
+          %0 = random_normal() {shape=[2], mean=0.0, stddev=1.0, dtype="float32", seed=1, like_axes=none} : f32[2]
           %1 = exp(%0) : f32[2]
           %2 = constant() {value=[[[[1.0]]]], shape=[1,1,1,1], dtype="float32"} : f32[1,1,1,1]
           %3 = resize(%2) {size=[2,2], interpolation="bilinear", antialias=false, data_format="channels_last"} : f32[1,2,2,1]
