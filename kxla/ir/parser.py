@@ -16,7 +16,7 @@ import re
 
 from .graph import Graph, Node, Value
 from .types import DTYPE_LONG, TensorType
-from .registry import canonical_op_name, get_op
+from .registry import REQUIRED, canonical_op_name, get_op, has_op
 
 
 MAX_NESTING = 32            # attribute lists inside attribute lists
@@ -281,11 +281,24 @@ class _Parser:
                 attrs = get_op(name).normalize_attrs(attrs)
             except (TypeError, ValueError) as e:
                 self.error(op, str(e))
+        elif has_op(name):
+            attrs = _with_defaults(get_op(name), attrs)
         node = Node(name, inputs, attrs, types, layer=layer)
         node.meta["loc"] = (result_toks[0][2], result_toks[0][3])
         for tok, r in zip(result_toks, node.results):
             self.define(tok, r)
         return node
+
+
+def _with_defaults(opdef, attrs: dict) -> dict:
+    """Attributes the text omits that have a default take it, in schema order (IR written before an op
+    gained an attribute still reads); required ones stay missing for the verifier to name."""
+    if all(key in attrs for key in opdef.attrs):
+        return attrs
+    out = {key: attrs[key] if key in attrs else spec.default for key, spec in opdef.attrs.items()
+           if key in attrs or spec.default is not REQUIRED}
+    out.update((key, value) for key, value in attrs.items() if key not in out)
+    return out
 
 
 def parse(text: str) -> Graph:

@@ -2,7 +2,7 @@
 import pytest
 
 import kxla  # noqa: F401  (registers ops)
-from kxla.ir import Graph, IRSyntaxError, Node, TensorType, Value, parse, print_graph
+from kxla.ir import Graph, IRSyntaxError, Node, TensorType, Value, VerificationError, parse, print_graph
 
 BN = """graph @bn(%x: f32[?,4]) params(%k: f32[4,4] {init="glorot_uniform", trainable=false}) state(%bn.mean: f32[4] {init="zeros"}) {
   %0 = matmul(%x, %k) : f32[?,4]  // dense
@@ -85,3 +85,20 @@ def test_to_dot_mentions_every_node():
     assert dot.startswith('digraph "bn"')
     for op in ("matmul", "mean", "multiply"):
         assert op in dot
+
+
+def test_omitted_attributes_with_defaults_take_them_and_required_ones_stay_missing():
+    import kxla.ops  # noqa: F401  (registers the ops)
+    older = """graph @g(%x: f32[2]) {
+      %0 = random_normal() {shape=[2], mean=0.0, stddev=1.0, dtype="float32", seed=1} : f32[2]
+      return %0
+    }"""
+    g = parse(older)                       # IR printed before random_normal gained like_axes
+    g.verify()
+    assert "seed=1, like_axes=none}" in print_graph(g)
+    required = """graph @g(%x: f32[2,3]) {
+      %0 = transpose(%x) : f32[3,2]
+      return %0
+    }"""
+    with pytest.raises(VerificationError, match="missing required attribute 'perm'"):
+        parse(required).verify()
