@@ -124,12 +124,12 @@ class ModelState:
 
 
 _guard_lock = threading.Lock()
-_guard = {"depth": 0, "previous": None, "pending": None, "stores": []}
+_guard = {"depth": 0, "previous": None, "pending": None, "stores": [], "exiting": False}
 
 
 def _handler(signum, frame):
-    if any(s.busy for s in _guard["stores"]):
-        _guard["pending"] = (signum, frame)            # raised right after the step's commit
+    if _guard["exiting"] or any(s.busy for s in _guard["stores"]):
+        _guard["pending"] = (signum, frame)            # raised right after the step's commit / the guard's exit
         return
     _deliver(signum, frame)
 
@@ -164,15 +164,23 @@ def interrupt_guard(store: ModelState):
     try:
         yield
     finally:
+        if main:
+            # a SIGINT during this bookkeeping is deferred too: raised inside it, it would leave the guard
+            # installed with depth > 0, and every later deferred SIGINT would wait forever
+            _guard["exiting"] = True
         store.busy = False
         if main:
-            with _guard_lock:
-                _guard["stores"].remove(store)
-                _guard["depth"] -= 1
-                if _guard["depth"] == 0:
-                    previous = _guard["previous"]
-                    signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
-                    _guard["previous"] = None
+            try:
+                with _guard_lock:
+                    _guard["stores"].remove(store)
+                    _guard["depth"] -= 1
+                    if _guard["depth"] == 0:
+                        previous = _guard["previous"]
+                        signal.signal(signal.SIGINT,
+                                      previous if previous is not None else signal.default_int_handler)
+                        _guard["previous"] = None
+            finally:
+                _guard["exiting"] = False
             if _guard["depth"] == 0:
                 raise_pending()
 
