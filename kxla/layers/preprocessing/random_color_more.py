@@ -44,6 +44,18 @@ def _batched(x):
     return (ops.expand_dims(x, 0), True) if len(x.shape) == 3 else (x, False)
 
 
+class _FactorLayer(BaseRandomLayer):
+    """A color layer whose arguments are Keras's ``factor`` (in ``_FACTOR_BOUNDS``) and ``value_range``."""
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(data_format=data_format, seed=seed, **kwargs)
+        self._set_factor(factor)
+        self.value_range = _value_range(value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
 class RandomHue(BaseRandomLayer):
     """Shift each image's hue by ``±factor / 2`` of a turn, the amount and sign drawn per image
     (``keras.layers.RandomHue``)."""
@@ -74,16 +86,11 @@ class RandomHue(BaseRandomLayer):
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
-class RandomSaturation(BaseRandomLayer):
+class RandomSaturation(_FactorLayer):
     """Scale each image's saturation by ``f / (1 - f)``, ``f`` drawn in ``factor``
     (``keras.layers.RandomSaturation``; 0.5 keeps the image, 0 makes it gray)."""
 
     _FACTOR_BOUNDS = (0, 1)
-
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        super().__init__(data_format=data_format, seed=seed, **kwargs)
-        self._set_factor(factor)
-        self.value_range = _value_range(value_range)
 
     def call(self, inputs, training=True):
         x = _float(inputs)
@@ -97,19 +104,11 @@ class RandomSaturation(BaseRandomLayer):
         out = ops.image.hsv_to_rgb(_replace_channel(hsv, self.data_format, 1, s), data_format=self.data_format)
         return out[0] if single else out
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
-
-class RandomPosterization(BaseRandomLayer):
+class RandomPosterization(_FactorLayer):
     """Keep ``factor`` bits (1-8, drawn per image) of each 0-255 pixel value (``keras.layers.RandomPosterization``)."""
 
     _FACTOR_BOUNDS = (1, 8)
-
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        super().__init__(data_format=data_format, seed=seed, **kwargs)
-        self._set_factor(factor)
-        self.value_range = _value_range(value_range)
 
     def call(self, inputs, training=True):
         x = _float(inputs)
@@ -121,20 +120,12 @@ class RandomPosterization(BaseRandomLayer):
         v = ops.cast(ops.cast(_rescale(x, self.value_range, (0, 255)), "uint8"), x.dtype)
         return _rescale(ops.floor(v / step) * step, (0, 255), self.value_range)
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
-
-class RandomSharpness(BaseRandomLayer):
+class RandomSharpness(_FactorLayer):
     """Blend each image with its smoothed version by ``1 - 2 f``, ``f`` drawn in ``factor``
     (``keras.layers.RandomSharpness``; 0.5 keeps the image, more sharpens)."""
 
     _FACTOR_BOUNDS = (0, 1)
-
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        super().__init__(data_format=data_format, seed=seed, **kwargs)
-        self._set_factor(factor)
-        self.value_range = _value_range(value_range)
 
     def call(self, inputs, training=True):
         x = _float(inputs)
@@ -147,9 +138,6 @@ class RandomSharpness(BaseRandomLayer):
         smooth = ops.depthwise_conv(x, ops.cast(kernel, x.dtype), 1, "same", data_format=self.data_format)
         f = self._uniform(x, self.factor[0], self.factor[1]) * 2.0
         return ops.clip(x + (1.0 - f) * (smooth - x), self.value_range[0], self.value_range[1])
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 class RandomColorJitter(BaseRandomLayer):
