@@ -69,16 +69,9 @@ def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
                                  seed=None, validation_split=None, subset=None, follow_links=False, verbose=True):
     """Batches ``(audio, labels)`` of the ``.wav`` files in class subfolders of ``directory``."""
     _check(labels, class_names, label_mode, ragged, output_sequence_length, sampling_rate)
-    if labels is None or label_mode is None:
-        labels = label_mode = None
-    dd.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, labels, class_names = dd.index_directory(directory, labels, ALLOWED_FORMATS, class_names, shuffle,
-                                                    seed, follow_links, verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-                         f"Received: class_names={class_names}")
+    paths, labels, label_mode, class_names, seed = dd.index_for_dataset(
+        directory, labels, label_mode, ALLOWED_FORMATS, class_names, shuffle, seed, validation_split, subset,
+        follow_links, verbose)
 
     def make(part_paths, part_labels, may_shuffle):
         return dd.DirectoryDataset(part_paths, part_labels, lambda p: read_wav(p, output_sequence_length),

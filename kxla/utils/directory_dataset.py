@@ -81,6 +81,24 @@ def _index_folder(folder, follow_links, formats):
     return found
 
 
+def index_for_dataset(directory, labels, label_mode, formats, class_names, shuffle, seed, validation_split,
+                      subset, follow_links, verbose):
+    """The steps the ``*_dataset_from_directory`` functions share, after their own argument checks:
+    ``(file_paths, labels, label_mode, class_names, seed)``, labels and label_mode None together, a drawn
+    seed when none is given (as Keras), Keras's validation-split and binary-label checks."""
+    if labels is None or label_mode is None:
+        labels = label_mode = None
+    check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = np.random.randint(1e6)
+    paths, labels, class_names = index_directory(directory, labels, formats, class_names, shuffle, seed,
+                                                 follow_links, verbose)
+    if label_mode == "binary" and len(class_names) != 2:
+        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 class_names. '
+                         f"Received: class_names={class_names}")
+    return paths, labels, label_mode, class_names, seed
+
+
 def index_directory(directory, labels, formats, class_names=None, shuffle=True, seed=None, follow_links=False,
                     verbose=True):
     """``(file_paths, labels, class_names)`` as Keras's ``dataset_utils.index_directory``."""

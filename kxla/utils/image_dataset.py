@@ -61,17 +61,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     """
     dd.check_labels_arg(labels, class_names, "image")
     dd.check_label_mode(label_mode)
-    if labels is None or label_mode is None:
-        labels = label_mode = None
     channels, image_size, interpolation = _check(color_mode, image_size, interpolation, format)
-    dd.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, labels, class_names = dd.index_directory(directory, labels, ALLOWLIST_FORMATS, class_names, shuffle,
-                                                    seed, follow_links, verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-                         f"Received: class_names={class_names}")
+    paths, labels, label_mode, class_names, seed = dd.index_for_dataset(
+        directory, labels, label_mode, ALLOWLIST_FORMATS, class_names, shuffle, seed, validation_split, subset,
+        follow_links, verbose)
     data_format = config.standardize_data_format(data_format)
 
     def load(path):

@@ -19,16 +19,9 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
     dd.check_label_mode(label_mode)
     if format not in ("tf", "grain"):
         raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
-    if labels is None or label_mode is None:
-        labels = label_mode = None
-    dd.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = np.random.randint(1e6)
-    paths, labels, class_names = dd.index_directory(directory, labels, (".txt",), class_names, shuffle, seed,
-                                                    follow_links, verbose)
-    if label_mode == "binary" and len(class_names) != 2:
-        raise ValueError('When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-                         f"Received: class_names={class_names}")
+    paths, labels, label_mode, class_names, seed = dd.index_for_dataset(
+        directory, labels, label_mode, (".txt",), class_names, shuffle, seed, validation_split, subset,
+        follow_links, verbose)
 
     def load(path):
         with open(path, "r") as f:
