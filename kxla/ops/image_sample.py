@@ -16,6 +16,7 @@ import itertools
 
 import numpy as np
 
+from .resize_kernels import KERNELS
 from .lazy_jax import jax, jnp
 from ..ir import Attr, is_floating
 from . import families as F
@@ -190,22 +191,6 @@ _METHODS = {"linear": "linear", "bilinear": "linear", "trilinear": "linear", "cu
             "bicubic": "cubic", "tricubic": "cubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5"}
 
 
-def _lanczos(radius):
-    def kernel(x):
-        y = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius)
-        out = np.where(x > 1e-3, y / np.where(x != 0, np.pi ** 2 * x ** 2, 1), 1)
-        return np.where(x > radius, 0.0, out)
-    return kernel
-
-
-def _keys_cubic(x):
-    out = ((1.5 * x - 2.5) * x) * x + 1.0
-    out = np.where(x >= 1.0, ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0, out)
-    return np.where(x >= 2.0, 0.0, out)
-
-
-_KERNELS = {"linear": lambda x: np.maximum(0, 1 - np.abs(x)), "cubic": _keys_cubic, "lanczos3": _lanczos(3.0),
-            "lanczos5": _lanczos(5.0)}
 
 
 def _weights_np(m, n, scale, translation, kernel, antialias):
@@ -234,7 +219,7 @@ def _sat_ref(images, scale, translation, output_shape, spatial_dims, method, ant
     for i, d in enumerate(spatial_dims):
         d = d % x.ndim
         w = _weights_np(x.shape[d], output_shape[d], st_dtype.type(scale[i]), st_dtype.type(translation[i]),
-                        _KERNELS[_METHODS[method]], antialias).astype(x.dtype)
+                        KERNELS[_METHODS[method]], antialias).astype(x.dtype)
         x = np.moveaxis(np.tensordot(x, w, axes=([d], [0])), -1, d)
     return x
 

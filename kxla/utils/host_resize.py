@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.resize_kernels import KERNELS as _jax_kernels
+
 _EPS = 1000.0 * float(np.finfo(np.float32).eps)
 
 
-def _lanczos(radius):
-    def kernel(x):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            y = radius * np.sin(np.pi * x) * np.sin(np.pi * x / radius)
-            out = np.where(x > 1e-3, y / np.where(x != 0, np.pi ** 2 * x ** 2, 1), 1)
-        return np.where(x > radius, 0.0, out)
-    return kernel
-
-
-def _cubic(x):
-    out = ((1.5 * x - 2.5) * x) * x + 1.0
-    out = np.where(x >= 1.0, ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0, out)
-    return np.where(x >= 2.0, 0.0, out)
-
-
-KERNELS = {"bilinear": lambda x: np.maximum(0, 1 - np.abs(x)), "bicubic": _cubic,
-           "lanczos3": _lanczos(3.0), "lanczos5": _lanczos(5.0)}
+#: interpolation name -> kernel of ``jax.image.resize``
+KERNELS = {"bilinear": _jax_kernels["linear"], "bicubic": _jax_kernels["cubic"],
+           "lanczos3": _jax_kernels["lanczos3"], "lanczos5": _jax_kernels["lanczos5"]}
 
 
 def weight_matrix(m: int, n: int, method: str) -> np.ndarray:
