@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from ..naming import resolve
-from . import schedules
+from . import legacy, schedules
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam
@@ -21,7 +21,7 @@ from .schedules import LearningRateSchedule
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-           "LearningRateSchedule", "schedules", "get", "serialize", "deserialize",
+           "LearningRateSchedule", "schedules", "legacy", "get", "serialize", "deserialize",
            "clip_by_norm", "clip_by_global_norm", "global_norm"]
 
 ALL_OPTIMIZERS = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta,
