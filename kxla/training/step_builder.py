@@ -318,7 +318,7 @@ def next_loss_scale(ls: dict, finite):
     """Keras's dynamic loss scaling: halve on a non-finite step, double after 2000 finite steps in a row."""
     good = jnp.where(finite, ls["good_steps"] + 1, 0)
     grow = good >= LOSS_SCALE_GROWTH_STEPS
-    scale = jnp.where(finite, jnp.where(grow, ls["scale"] * 2.0, ls["scale"]), jnp.maximum(ls["scale"] * 0.5, 1.0))
+    scale = jnp.where(finite, jnp.where(grow, ls["scale"] * 2.0, ls["scale"]), ls["scale"] * 0.5)
     return {"scale": scale, "good_steps": jnp.where(grow, 0, good).astype(jnp.int32)}
 
 

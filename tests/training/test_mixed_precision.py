@@ -89,3 +89,24 @@ def test_float16_loss_scaling_skips_a_step_with_inf_gradients_then_trains():
     assert model.loss_scale == 2.0 ** 14
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     assert int(np.asarray(model._opt_state["iterations"])) == 1
+
+
+def test_loss_scale_halves_below_one_as_keras():
+    """Keras's LossScaleOptimizer has no floor: a non-finite step at scale 1 leaves 0.5."""
+    import jax.numpy as jnp
+    import keras
+
+    from kxla.training.step_builder import next_loss_scale
+    ours = {"scale": jnp.asarray(1.0, "float32"), "good_steps": jnp.asarray(5, "int32")}
+    ke = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(), initial_scale=1.0)
+    v = keras.Variable(np.ones(2, "float32"))
+    ke.build([v])
+    opt_vars, params = [w.value for w in ke.variables], [v.value]
+    for finite in (False, True, False):
+        ours = next_loss_scale(ours, jnp.asarray(finite))
+        grads = [jnp.full(2, 1.0 if finite else np.inf, "float32")]
+        params, opt_vars = ke.stateless_apply(opt_vars, grads, params)
+        state = dict(zip([w.name for w in ke.variables], opt_vars))
+        assert float(ours["scale"]) == float(state["dynamic_scale"])
+        assert int(ours["good_steps"]) == int(state["step_counter"])
+    assert float(ours["scale"]) == 0.25
