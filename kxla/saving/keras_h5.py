@@ -124,11 +124,20 @@ def keras_variable_paths(model) -> list:
 
 
 def _optimizer_arrays(model) -> list | None:
-    """The optimizer's variables in Keras's order, or None when there is no optimizer state."""
+    """The optimizer's variables in Keras's order (``iteration`` as int64, as Keras writes it), or None when
+    the model has no optimizer. An unbuilt optimizer has Keras's unbuilt list: ``iteration`` and a float
+    ``learning_rate``."""
     opt = getattr(model, "optimizer", None)
-    state = getattr(model, "_opt_state", None)
-    if opt is None or not isinstance(state, dict):
+    if opt is None:
         return None
+    if _bound(model, opt):
+        arrays = [np.asarray(v.numpy()) for v in opt.variables]
+        arrays[0] = arrays[0].astype("int64")
+        return arrays
+    state = getattr(model, "_opt_state", None)
+    if not isinstance(state, dict):
+        lr = opt.learning_rate
+        return [np.asarray(0, "int64")] + ([np.asarray(lr, "float32")] if isinstance(lr, (int, float)) else [])
     arrays = [np.asarray(state.get("iterations", 0), dtype="int64"),
               np.asarray(opt.current_learning_rate(state), dtype="float32")]
     for var in model.trainable_weights:
@@ -137,7 +146,13 @@ def _optimizer_arrays(model) -> list | None:
     return arrays
 
 
-def save_weights_h5(model, filepath, overwrite: bool = True, include_optimizer: bool = False, h5file=None):
+def _bound(model, opt) -> bool:
+    """True when ``opt`` is built on ``model``'s trainable variables (its Variables view the model's state)."""
+    built_on = [id(v) for v in getattr(opt, "_trainable_variables", [])]
+    return bool(getattr(opt, "built", False)) and built_on == [id(v) for v in model.trainable_weights]
+
+
+def save_weights_h5(model, filepath, overwrite: bool = True, include_optimizer: bool = True, h5file=None):
     """Write ``model``'s weights in Keras's layout (to ``filepath``, or into an open h5py ``h5file``)."""
     h5py = require_h5py()
     path = os.fspath(filepath) if filepath is not None else None
@@ -217,9 +232,34 @@ def load_weights_h5(model, filepath, skip_mismatch: bool = False, h5file=None):
                 assignments.append((var, arr))
         for var, arr in assignments:
             var.assign(arr.astype(var.dtype))
+        if "optimizer/vars" in f and getattr(model, "optimizer", None) is not None:
+            load_optimizer_variables(model, _read_group(f, "optimizer/vars", where))
     finally:
         if h5file is None:
             f.close()
+
+
+def load_optimizer_variables(model, arrays: list) -> None:
+    """``load_weights``'s optimizer step, as Keras's ``Optimizer.load_own_variables``: the saved list is
+    assigned when it has as many variables as the optimizer has now; otherwise a warning and nothing changes."""
+    opt = model.optimizer
+    if _bound(model, opt):
+        if len(arrays) == len(opt.variables):
+            for var, arr in zip(opt.variables, arrays):
+                var.assign(np.asarray(arr).astype(np.asarray(var.numpy()).dtype))
+            return
+        have = len(opt.variables)
+    else:
+        have = 1 + isinstance(opt.learning_rate, (int, float))       # Keras's unbuilt ``iteration``, ``lr``
+        if len(arrays) == have:
+            if have == 2:
+                opt.learning_rate = float(arrays[1])
+            if int(arrays[0]) != 0:                   # a slotless optimizer's steps (SGD without momentum)
+                restore_optimizer_arrays(model, [arrays[0], None], "load_weights")
+            return
+    import warnings
+    warnings.warn(f"Skipping variable loading for optimizer '{opt.name}', because it has {have} variables "
+                  f"whereas the saved optimizer has {len(arrays)} variables. ", stacklevel=3)
 
 
 def load_optimizer_h5(model, f, where: str) -> bool:
