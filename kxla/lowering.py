@@ -16,7 +16,9 @@ torch.fx's ``Interpreter``): ``lower`` runs it under ``jax.jit`` tracing,
 ``kxla.debug.check_numerics`` reuses ``eval_node`` for its per-node vjps.
 Hooks are objects with ``before_node(node, inputs)`` and/or
 ``after_node(node, inputs, outputs)``; each may return a list replacing the
-inputs/outputs (None keeps them).
+inputs/outputs (None keeps them). An op with a region (``scan``) evaluates
+it with a nested ``Evaluator`` (one per region, without the hooks: its nodes
+run inside ``jax.lax.scan``'s tracing) through ``LowerContext.run_region``.
 """
 from __future__ import annotations
 
@@ -60,11 +62,21 @@ class Evaluator:
         self._state_names = [v.name for v in graph.state]
         self._updates = [(s.name, id(v)) for s, v in graph.updates]
         self.values: dict = {}
+        self._regions: dict = {}            # id(region graph) -> its Evaluator
 
     # -- one node ---------------------------------------------------------------------
     def context(self, node: Node, rng=None, training: bool = False) -> LowerContext:
         """The ``LowerContext`` the node's rule sees: the training flag and the node's random key."""
-        return LowerContext(rng=rng, training=training, node_index=self.key_ids[id(node)])
+        return LowerContext(rng=rng, training=training, node_index=self.key_ids[id(node)],
+                            run_region=self.run_region)
+
+    def run_region(self, region: Graph, args: list, rng=None, training: bool = False) -> list:
+        """Evaluate a region (a sub-graph with inputs only) on ``args``; returns its outputs."""
+        evaluator = self._regions.get(id(region))
+        if evaluator is None or evaluator.graph is not region:
+            evaluator = self._regions[id(region)] = Evaluator(region)
+        outputs, _ = evaluator.run({}, {}, args, rng=rng, training=training)
+        return outputs
 
     def eval_node(self, node: Node, inputs: list, rng=None, training: bool = False) -> list:
         """Run one node's lowering rule on ``inputs``; returns a list with one array per result."""

@@ -8,6 +8,15 @@ keeps every value's ``users`` current (as in torch.fx): an ordered set of the
 nodes reading the value (a dict keyed by node, each reader once, O(1)
 removal). Free-form analysis results go in ``node.meta``; ``Graph.clone()``
 copies them with everything else.
+
+Regions: an op may hold sub-graphs as attributes of kind ``"region"`` (the
+``scan`` op's ``body``). A region is a ``Graph`` isolated from above: it
+reads only its own inputs (every weight or outer value it needs is an
+operand of the node, passed in as a region input), has no params, state or
+updates, and returns its results. ``clone()`` copies regions deeply; the
+printer writes them under their node, the parser reads them back and the
+verifier checks them like any graph (and the op's shape rule checks the
+region's signature against the node's operands).
 """
 from __future__ import annotations
 
@@ -120,6 +129,8 @@ class Node:
 
 
 def _copy_attr(value):
+    if isinstance(value, Graph):            # a region: its own nodes and values
+        return value.clone()
     return [_copy_attr(v) for v in value] if isinstance(value, list) else value
 
 
@@ -146,6 +157,11 @@ class Graph:
             if v.name == name:
                 return v
         raise KeyError(f"Graph @{self.name} has no parameter or state named {name!r}")
+
+    def regions(self) -> list:
+        """``[(node, attribute name, region graph)]`` for every region attribute of this graph's nodes
+        (not nested ones: recurse on each region for those)."""
+        return [(n, k, v) for n in self.nodes for k, v in n.attrs.items() if isinstance(v, Graph)]
 
     def live_values(self) -> set:
         """Ids of values read by outputs or updates (roots for liveness)."""

@@ -8,6 +8,10 @@ a ``JSONDecodeError``, ``ValueError`` of another kind or ``RecursionError``.
 Each parsed node records where it was written (``node.meta["loc"] = (line,
 column)``) so the verifier can point there. The parser does not consult the op
 registry; ``graph.verify()`` does.
+
+Regions (sub-graphs held by a node's ``region`` attributes, e.g. scan's
+``body=@body``) are read from the ``region @name(...) { ... }`` blocks that
+follow the node, each with its own value names.
 """
 from __future__ import annotations
 
@@ -157,6 +161,8 @@ class _Parser:
             return float(text)
         if kind == "ident" and text in ("true", "false", "none"):
             return {"true": True, "false": False, "none": None}[text]
+        if kind == "symbol" and depth == 0:
+            return _RegionRef(text[1:], tok)        # a region: its block follows the node
         self.error(tok, "expected an attribute value")
 
     def attrs(self) -> dict:
@@ -219,6 +225,14 @@ class _Parser:
         if self.peek()[1] == "state":
             self.next()
             g.state = self.arg_list("state")
+        self.body(g)
+        end = self.next()
+        if end[0] != "eof":
+            self.error(end, "expected end of text")
+        return g
+
+    def body(self, g: Graph) -> None:
+        """``{ nodes; return ...; update ... }`` into ``g``."""
         self.expect("{")
         while True:
             tok = self.peek()
@@ -238,10 +252,43 @@ class _Parser:
             self.expect("=")
             g.updates.append((state, self.use()))
         self.expect("}")
-        end = self.next()
-        if end[0] != "eof":
-            self.error(end, "expected end of text")
+
+    def region(self) -> Graph:
+        """``region @name(%a: T, ...) { ... }``: a sub-graph with its own value names."""
+        self.expect("region")
+        sym = self.next()
+        if sym[0] != "symbol":
+            self.error(sym, "expected a region name (@name)")
+        outer, self.env = self.env, {}
+        try:
+            g = Graph(sym[1][1:])
+            g.inputs = self.arg_list("input")
+            self.body(g)
+        finally:
+            self.env = outer
         return g
+
+    def regions(self, op, attrs: dict) -> dict:
+        """Read the region blocks after a node; replace its ``@name`` attribute references by them."""
+        blocks = {}
+        while self.peek()[1] == "region":
+            tok = self.peek()
+            g = self.region()
+            if g.name in blocks:
+                self.error(tok, f"region @{g.name} is written twice for this node", found=False)
+            blocks[g.name] = g
+        out = {}
+        for key, value in attrs.items():
+            if isinstance(value, _RegionRef):
+                if value.name not in blocks:
+                    self.error(value.tok, f"attribute {key!r} names region @{value.name}, which does not "
+                               "follow the node", found=False)
+                value = blocks.pop(value.name)
+            out[key] = value
+        if blocks:
+            self.error(op, f"region @{next(iter(blocks))} follows the node but no attribute names it",
+                       found=False)
+        return out
 
     def node(self) -> Node:
         result_toks = []
@@ -275,6 +322,7 @@ class _Parser:
         if nxt[0] == "comment":
             layer = nxt[1][2:].strip() or None
             self.i += 1
+        attrs = self.regions(op, attrs)
         name = canonical_op_name(op[1])
         if name != op[1]:              # an old op name (conv2d -> conv): its new attributes take defaults
             try:
@@ -288,6 +336,13 @@ class _Parser:
         for tok, r in zip(result_toks, node.results):
             self.define(tok, r)
         return node
+
+
+class _RegionRef:
+    """``@name`` read as an attribute value: the region block of that name after the node."""
+
+    def __init__(self, name: str, tok):
+        self.name, self.tok = name, tok
 
 
 def _with_defaults(opdef, attrs: dict) -> dict:

@@ -8,6 +8,16 @@
 Graph inputs, parameters and state print under their own names; node results
 are numbered in order. Attributes print in the op schema's order. Also holds
 the Graphviz (``to_dot``) rendering.
+
+A region attribute (a sub-graph, see ``kxla.ir.graph``) prints as a reference
+``body=@body`` in the node's attributes and as a block under the node, indented,
+with its own value names (a region reads only its own inputs)::
+
+      %3, %4 = scan(%x, %2, %rnn.cell.kernel) {num_xs=1, num_carries=1, axis=1, reverse=false, body=@body} : ...
+        region @body(%x0: f32[?,5], %state0: f32[?,3], %rnn.cell.kernel: f32[5,3]) {
+          %0 = matmul(%x0, %rnn.cell.kernel) : f32[?,3]  // rnn/cell
+          return %0, %0
+        }
 """
 from __future__ import annotations
 
@@ -34,6 +44,8 @@ def format_attr(value) -> str:
         return json.dumps(value)
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(format_attr(v) for v in value) + "]"
+    if isinstance(value, Graph):
+        return "@" + value.name              # a region: its block follows the node
     raise TypeError(f"Cannot print attribute value {value!r} of type {type(value).__name__}")
 
 
@@ -70,34 +82,42 @@ class Namer:
 
 
 def print_graph(graph: Graph) -> str:
+    return "\n".join(_graph_lines(graph, "graph", ""))
+
+
+def _graph_lines(graph: Graph, keyword: str, indent: str) -> list:
+    """The lines of ``graph`` (a top-level graph, or a region under ``keyword`` "region"), indented."""
     name = Namer(graph)
 
     def arg(v: Value) -> str:
         attrs = format_attrs(v.attrs)
         return f"{name(v)}: {v.type}" + (f" {attrs}" if attrs else "")
 
-    head = f"graph @{graph.name}(" + ", ".join(arg(v) for v in graph.inputs) + ")"
+    head = f"{keyword} @{graph.name}(" + ", ".join(arg(v) for v in graph.inputs) + ")"
     if graph.params:
         head += " params(" + ", ".join(arg(v) for v in graph.params) + ")"
     if graph.state:
         head += " state(" + ", ".join(arg(v) for v in graph.state) + ")"
-    lines = [head + " {"]
+    lines = [indent + head + " {"]
     for node in graph.nodes:
         results = ", ".join(name(r) for r in node.results)
         types = ", ".join(str(r.type) for r in node.results)
         attrs = format_attrs(node.attrs)
-        line = f"  {results} = {node.op}(" + ", ".join(name(v) for v in node.inputs) + ")"
+        line = f"{indent}  {results} = {node.op}(" + ", ".join(name(v) for v in node.inputs) + ")"
         if attrs:
             line += " " + attrs
         line += f" : {types}"
         if node.layer:
             line += f"  // {node.layer}"
         lines.append(line)
-    lines.append("  return " + ", ".join(name(v) for v in graph.outputs))
+        for value in node.attrs.values():
+            if isinstance(value, Graph):
+                lines.extend(_graph_lines(value, "region", indent + "    "))
+    lines.append(f"{indent}  return " + ", ".join(name(v) for v in graph.outputs))
     for state, new in graph.updates:
-        lines.append(f"  update {name(state)} = {name(new)}")
-    lines.append("}")
-    return "\n".join(lines)
+        lines.append(f"{indent}  update {name(state)} = {name(new)}")
+    lines.append(indent + "}")
+    return lines
 
 
 def to_dot(graph: Graph) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .graph import Graph
 from .types import TensorType
 
 REQUIRED = object()
@@ -43,6 +44,7 @@ _ATTR_KINDS = {
     "ints": (list,), "floats": (list,), "any": (object,), "optional_int": (int, type(None)),
     "optional_ints": (list, type(None)), "optional_str": (str, type(None)),
     "optional_float": (int, float, type(None)), "array": (list, int, float, bool),
+    "region": (Graph,),     # a sub-graph (an op's body, e.g. scan's): see kxla.ir.graph's module doc
 }
 
 

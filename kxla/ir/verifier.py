@@ -20,6 +20,11 @@ Invariants checked, in order, for every graph:
      of i32 is f32, as its lowering computes).
   7. Every graph output and every update's new value is defined; update
      targets are state arguments, updated at most once, with matching types.
+  8. Every region attribute (a sub-graph, e.g. scan's ``body``) is isolated
+     from above — inputs only: no params, state or updates, and it reads
+     nothing but its own values — and passes all of the above itself. Its
+     signature against the node's operands (e.g. a scan's carried states keep
+     their types from input to output) is the op's shape rule's to check (6).
 """
 from __future__ import annotations
 
@@ -87,6 +92,9 @@ def _node_invariants(node: Node, where: str, defined: set) -> None:
     if list(attrs) != list(node.attrs):
         missing = [k for k in attrs if k not in node.attrs]
         raise VerificationError(f"{where}: attributes missing {missing} (schema order {list(attrs)})")
+    for key, value in attrs.items():
+        if isinstance(value, Graph):
+            _check_region(value, f"{where}: region {key}=@{value.name}")
     try:
         expected = opdef.infer_types([v.type for v in node.inputs], attrs)
     except (TypeError, ValueError) as e:
@@ -102,6 +110,19 @@ def _node_invariants(node: Node, where: str, defined: set) -> None:
         if id(r) in defined:
             raise VerificationError(f"{where}: result {r} is defined twice")
         defined.add(id(r))
+
+
+def _check_region(region: Graph, where: str) -> None:
+    for kind in ("params", "state", "updates"):
+        if getattr(region, kind):
+            raise VerificationError(f"{where}: a region has inputs only (every weight it reads is an operand "
+                                    f"of the node), but it has {kind}")
+    if not region.outputs:
+        raise VerificationError(f"{where}: a region returns at least one value")
+    try:
+        verify(region)
+    except VerificationError as e:
+        raise VerificationError(f"{where}: {e}") from None
 
 
 def _check_outputs(graph: Graph, defined: set) -> None:

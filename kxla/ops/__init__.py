@@ -19,6 +19,7 @@ from .jax_call import jax_call, register_function  # noqa: F401
 from . import fused  # noqa: F401  (fused ops made by passes)
 from . import quantized  # noqa: F401,E402  (quantized_dot, fake_quant_with_min_max_vars)
 from .rnn import *  # noqa: F401,F403  (registers simple_rnn, lstm, gru)
+from . import region_scan  # noqa: F401,E402  (registers scan: a loop whose body is a region)
 from .nn_extra import *  # noqa: F401,F403  (registers resize)
 # Keras's namespaces: ops.numpy (its names also top-level), ops.nn, ops.linalg (also top-level), ops.image
 from . import numpy_elementwise, numpy_reduce, numpy_shape, nn_catalog, linalg, core_api  # noqa: E402,F401

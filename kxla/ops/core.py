@@ -57,12 +57,15 @@ def defop(name: str, *, infer, layout: str, attrs: dict | None = None, arity: in
 
 
 class LowerContext:
-    """What a lowering rule may ask besides its inputs: training mode and random keys."""
+    """What a lowering rule may ask besides its inputs: training mode, random keys, and (for an op with
+    a region, e.g. scan) ``run_region(graph, args, rng, training) -> outputs``, the graph evaluator
+    that ran the node (``kxla.lowering.Evaluator``) evaluating the region."""
 
-    def __init__(self, rng=None, training: bool = False, node_index: int = 0):
+    def __init__(self, rng=None, training: bool = False, node_index: int = 0, run_region=None):
         self.rng = rng
         self.training = training
         self.node_index = node_index
+        self.run_region = run_region
 
     def key(self):
         """A PRNG key for the current node: the call's key folded with ``node_index`` — for random

@@ -95,31 +95,37 @@ def test_lstm_layer_equals_rnn_of_lstm_cell():
     assert tuple(result.shape) == (1,)
 
 
-@keras.saving.register_keras_serializable(package="guide_tests")
-class NestedCell(keras.layers.Layer):
-    """A cell over a (vector, matrix) pair of inputs and states."""
+def nested_cell_class(keras_, ops_):
+    """The guide's ``NestedCell`` (a cell over a (vector, matrix) pair of inputs and states), written once
+    against ``keras_`` (kxla, or Keras 3 for the reference twin)."""
 
-    def __init__(self, unit_1, unit_2, unit_3, **kwargs):
-        self.unit_1, self.unit_2, self.unit_3 = unit_1, unit_2, unit_3
-        self.state_size = [(unit_1,), (unit_2, unit_3)]
-        self.output_size = [(unit_1,), (unit_2, unit_3)]
-        super().__init__(**kwargs)
+    class NestedCell(keras_.layers.Layer):
+        def __init__(self, unit_1, unit_2, unit_3, **kwargs):
+            self.unit_1, self.unit_2, self.unit_3 = unit_1, unit_2, unit_3
+            self.state_size = [(unit_1,), (unit_2, unit_3)]
+            self.output_size = [(unit_1,), (unit_2, unit_3)]
+            super().__init__(**kwargs)
 
-    def build(self, input_shapes):
-        i1, (i2, i3) = input_shapes[0][1], input_shapes[1][1:]
-        self.kernel_1 = self.add_weight(shape=(i1, self.unit_1), initializer="uniform", name="kernel_1")
-        self.kernel_2_3 = self.add_weight(shape=(i2, i3, self.unit_2, self.unit_3), initializer="uniform",
-                                          name="kernel_2_3")
+        def build(self, input_shapes):
+            i1, (i2, i3) = input_shapes[0][1], input_shapes[1][1:]
+            self.kernel_1 = self.add_weight(shape=(i1, self.unit_1), initializer="uniform", name="kernel_1")
+            self.kernel_2_3 = self.add_weight(shape=(i2, i3, self.unit_2, self.unit_3), initializer="uniform",
+                                              name="kernel_2_3")
 
-    def call(self, inputs, states):
-        input_1, input_2 = inputs
-        s1, s2 = states
-        output_1 = ops.matmul(input_1, self.kernel_1)
-        output_2_3 = ops.einsum("bij,ijkl->bkl", input_2, self.kernel_2_3)
-        return (output_1, output_2_3), (s1 + output_1, s2 + output_2_3)
+        def call(self, inputs, states):
+            input_1, input_2 = inputs
+            s1, s2 = states
+            output_1 = ops_.matmul(input_1, self.kernel_1)
+            output_2_3 = ops_.einsum("bij,ijkl->bkl", input_2, self.kernel_2_3)
+            return (output_1, output_2_3), (s1 + output_1, s2 + output_2_3)
 
-    def get_config(self):
-        return {"unit_1": self.unit_1, "unit_2": self.unit_2, "unit_3": self.unit_3}
+        def get_config(self):
+            return {"unit_1": self.unit_1, "unit_2": self.unit_2, "unit_3": self.unit_3}
+
+    return NestedCell
+
+
+NestedCell = keras.saving.register_keras_serializable(package="guide_tests")(nested_cell_class(keras, ops))
 
 
 def test_rnn_with_nested_inputs_and_outputs():
@@ -139,7 +145,76 @@ def test_rnn_with_nested_inputs_and_outputs():
     assert out_2.shape == (n, u2, u3)
 
 
-def test_custom_cell_over_an_unknown_time_axis_is_a_clear_error():
-    rnn = keras.layers.RNN(NestedCell(2, 2, 2))
-    with pytest.raises(ValueError, match="over the time axis, which must be known"):
-        rnn((keras.Input((None, 3)), keras.Input((None, 2, 2))))
+def _keras_reference(keras3, cell, x, target):
+    """Keras 3's own computation of the guide's model: its ``RNN`` layer rejects nested sequences (3.15:
+    ``'tuple' object has no attribute 'shape'``; in a functional model ``output_size must be an integer``), so
+    the reference runs what that layer runs inside, ``keras.backend``'s ``rnn`` (``lax.scan``) stepping the
+    Keras cell, and applies Keras's Adam to JAX's gradients of Keras's summed "mse" losses.
+    Returns (outputs, loss, weights after one Adam step)."""
+    import jax
+    from keras.src import backend
+
+    variables = cell.trainable_variables
+
+    def forward(values, x):
+        def step(inputs, states):
+            output, new_states = cell.stateless_call(values, [], inputs, list(states))[0]
+            return output, list(new_states)
+        batch = x[0].shape[0]
+        zeros = [np.zeros((batch, cell.unit_1), "float32"), np.zeros((batch, cell.unit_2, cell.unit_3), "float32")]
+        _, outputs, _ = backend.rnn(step, tuple(x), zeros)    # its last_output is outputs[-1]: a nested output's
+        return [o[:, -1] for o in outputs]                     # last leaf, so the last step is taken here
+
+    def loss(values):
+        out = forward(values, x)
+        return sum(keras3.losses.mean_squared_error(t, o).mean() for o, t in zip(out, target))
+
+    values = [v.value for v in variables]
+    value, grads = jax.value_and_grad(loss)(values)
+    optimizer = keras3.optimizers.Adam()
+    optimizer.build(variables)
+    optimizer.apply(grads, variables)
+    return [np.asarray(o) for o in forward(values, x)], float(value), [np.asarray(v.value) for v in variables]
+
+
+def test_nested_cell_over_an_unknown_time_axis_matches_keras():
+    """The guide's nested-input section as written (``keras.Input((None, i1))``: one scan node, small sizes),
+    against Keras 3 on the same weights: predictions, one training step's loss and weights, then the
+    guide's own ``fit``."""
+    keras3 = pytest.importorskip("keras")
+    unit_1, unit_2, unit_3, i1, i2, i3 = 3, 2, 4, 5, 3, 2
+    batch_size, num_batches, timestep = 8, 2, 6
+
+    cell = NestedCell(unit_1, unit_2, unit_3)
+    rnn = keras.layers.RNN(cell)
+    input_1 = keras.Input((None, i1))
+    input_2 = keras.Input((None, i2, i3))
+    outputs = rnn((input_1, input_2))
+    model = keras.models.Model([input_1, input_2], outputs)
+    # the guide adds metrics=["accuracy"]: one list entry for two outputs, which Keras 3 refuses as kxla does
+    model.compile(optimizer="adam", loss="mse")
+
+    rng = np.random.default_rng(1)
+    input_1_data = rng.random((batch_size * num_batches, timestep, i1)).astype("float32")
+    input_2_data = rng.random((batch_size * num_batches, timestep, i2, i3)).astype("float32")
+    target_1_data = rng.random((batch_size * num_batches, unit_1)).astype("float32")
+    target_2_data = rng.random((batch_size * num_batches, unit_2, unit_3)).astype("float32")
+    input_data = [input_1_data, input_2_data]
+    target_data = [target_1_data, target_2_data]
+
+    assert [n.op for n in model.trace(False).graph.nodes].count("scan") == 1
+    twin = nested_cell_class(keras3, keras3.ops)(unit_1, unit_2, unit_3)
+    twin.build([(None, i1), (None, i2, i3)])
+    twin.set_weights(model.get_weights())
+    first = [a[:batch_size] for a in input_data]
+    target = [a[:batch_size] for a in target_data]
+    expected, expected_loss, expected_weights = _keras_reference(keras3, twin, first, target)
+    for ours, theirs in zip(model.predict(first, verbose=0), expected):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+    history = model.fit(first, target, batch_size=batch_size, shuffle=False, verbose=0)
+    np.testing.assert_allclose(history.history["loss"][0], expected_loss, rtol=1e-5)
+    for ours, theirs in zip(model.get_weights(), expected_weights):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+    history = model.fit(input_data, target_data, batch_size=batch_size, verbose=0)     # the guide's call
+    assert np.isfinite(history.history["loss"][0])

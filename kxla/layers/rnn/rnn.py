@@ -5,7 +5,9 @@ recurrent ops know) runs as ONE recurrent IR node, exactly as SimpleRNN /
 LSTM / GRU do. Any other cell (custom cells, StackedRNNCells) is unrolled
 over the static number of steps: each step calls the cell on
 ``sequences[:, t]`` and, under a mask, keeps the previous states (and
-output) at masked steps, as Keras's ``backend.rnn``. ``stateful=True`` keeps
+output) at masked steps, as Keras's ``backend.rnn``. Over a time axis of
+unknown length the cell's call is traced once into the region of one
+``scan`` node instead (``rnn_scan.scan_cell``; Keras's ``lax.scan`` path). ``stateful=True`` keeps
 the final states in non-trainable state variables of the fixed batch size
 (updated by every call, training or not; ``reset_states()`` zeroes them).
 """
@@ -20,6 +22,7 @@ from ...ops.tracing import KerasTensor, Variable
 from ... import activations
 from ..layer import InputSpec, Layer
 from .cells import GRUCell, LSTMCell, SimpleRNNCell
+from .rnn_scan import scan_cell
 from .time_distributed import _serialize, deserialize_layer
 
 _FUSED = {SimpleRNNCell: ops.simple_rnn, LSTMCell: ops.lstm, GRUCell: ops.gru}
@@ -264,8 +267,12 @@ class RNN(Layer):
     def _unrolled(self, sequences, states, mask, training):
         steps = _first(sequences).shape[1]
         if steps is None:
-            raise ValueError(f"Layer {self.name!r}: kxla unrolls RNN({type(self.cell).__name__}) over the time "
-                             f"axis, which must be known; got input shape {tuple(_first(sequences).shape)}")
+            if self.unroll:
+                raise ValueError("Cannot unroll a RNN if the time dimension is undefined. \n- If using a "
+                                 "Sequential model, specify the time dimension by passing an `Input()` as your "
+                                 "first layer.\n- If using the functional API, specify the time dimension by "
+                                 "passing a `shape` or `batch_shape` argument to your `Input()`.")
+            return scan_cell(self, sequences, states, mask, training)
         for cell in _cells_of(self.cell):
             for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
                 getattr(cell, reset, lambda: None)()
