@@ -114,6 +114,9 @@ def load_keras_archive(filepath, custom_objects=None, compile: bool = True, safe
             raise FormatError(f"{path}: {_CONFIG} is not valid JSON ({e})") from None
         if not isinstance(config, dict) or "class_name" not in config:
             raise FormatError(f"{path}: {_CONFIG} does not describe a model")
+        if config["class_name"] == "FeatureSpace":           # keras.utils.FeatureSpace.save's archive
+            from ..layers.preprocessing.feature_space_io import load_feature_space
+            return load_feature_space(zf, config, path)
         try:
             model = deserialize_keras_object(config, custom_objects, safe_mode, where=f"{path}: config")
         except (FormatError, UnknownObjectError):

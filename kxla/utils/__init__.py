@@ -21,6 +21,9 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
         return getattr(importlib.import_module(f"kxla.{_LAZY[name]}"), name)
+    if name == "FeatureSpace":                   # a host preprocessing layer: imported on first use
+        from ..layers.preprocessing.feature_space import FeatureSpace
+        return FeatureSpace
     if name == "bounding_boxes":                 # uses kxla.ops: imported on first use
         import importlib
         return importlib.import_module("kxla.utils.bounding_boxes")
@@ -28,7 +31,7 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY) | {"bounding_boxes"})
+    return sorted(set(globals()) | set(_LAZY) | {"bounding_boxes", "FeatureSpace"})
 
 
 __all__ += ["split_dataset", "get_file", "timeseries_dataset_from_array", "get_source_inputs", "model_to_dot", "normalize", "plot_model", "PyDataset", "Sequence", "clear_session",

@@ -79,7 +79,7 @@ class JaxLayer(Layer):
     def build(self, input_shape):
         if self.params is None and self.state is None and (self.call_fn_has_params or self.call_fn_has_state):
             import jax.numpy as jnp
-            from ...utils.random import next_key
+            from ...seeding import next_key
             inputs = jnp.ones([1 if d is None else d for d in input_shape])
             args = {"rng": next_key(), "inputs": inputs, "training": True}
             result = self.init_fn(*[args[a] for a in self.init_fn_arguments])
