@@ -17,7 +17,11 @@ CASES = {
                          "d": ("uniform", -1.0, 1.0)}},
     "heart": {"seed": 2, "n": 120, "call_rows": 8, "adapt": "batches32", "output_mode": "concat",
               "columns": _HEART},
+    "custom": {"seed": 3, "n": 24, "call_rows": 4, "adapt": "dict", "output_mode": "dict",
+               "columns": {"text": ("phrase",), "x": ("normal",), "r": ("int", 0, 10)}},
 }
+
+_WORDS = ["red", "green", "blue", "cat", "dog", "the", "a", "runs", "sleeps"]
 
 
 def make_data(seed, n, columns):
@@ -28,6 +32,8 @@ def make_data(seed, n, columns):
             out[name] = rng.normal(size=n).astype("float32")
         elif kind[0] == "choice":
             out[name] = np.asarray(kind[1])[rng.integers(0, len(kind[1]), size=n)]
+        elif kind[0] == "phrase":
+            out[name] = np.asarray([" ".join(np.asarray(_WORDS)[rng.integers(0, len(_WORDS), 3)]) for _ in range(n)])
         elif kind[0] == "int":
             out[name] = rng.integers(kind[1], kind[2], size=n).astype("int64")
         else:
@@ -35,8 +41,12 @@ def make_data(seed, n, columns):
     return out
 
 
-def build(FS, spec):
-    """The case's FeatureSpace, built with ``FS`` (keras.utils.FeatureSpace or kxla's)."""
+def build(FS, spec, layers=None):
+    """The case's FeatureSpace, built with ``FS`` (keras.utils.FeatureSpace or kxla's) and its ``layers``."""
+    if spec is CASES["custom"]:
+        text = FS.feature(preprocessor=layers.TextVectorization(output_mode="tf_idf"), dtype="string",
+                          output_mode="float")
+        return FS({"text": text, "x": "float", "r": FS.float_rescaled(scale=2.0, offset=1.0)}, output_mode="dict")
     if spec is CASES["concat"]:
         features = {"f": "float_normalized", "s": "string_categorical", "i": FS.integer_categorical(max_tokens=5),
                     "d": FS.float_discretized(num_bins=4), "r": FS.float_rescaled(scale=0.01, offset=-0.5),

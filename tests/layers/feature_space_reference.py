@@ -35,7 +35,7 @@ def _plain(x):
 def _state(fs):
     out = {}
     for name, layer in fs.preprocessors.items():
-        if isinstance(layer, (keras.layers.StringLookup, keras.layers.IntegerLookup)):
+        if isinstance(layer, (keras.layers.StringLookup, keras.layers.IntegerLookup, keras.layers.TextVectorization)):
             out[name] = {"vocabulary": [str(v) if isinstance(v, str) else int(v) for v in layer.get_vocabulary()]}
         elif isinstance(layer, keras.layers.Normalization):
             out[name] = {"mean": _plain(layer.mean), "variance": _plain(layer.variance)}
@@ -47,7 +47,7 @@ def _state(fs):
 def run_case(name):
     spec = cases.CASES[name]
     data = cases.make_data(spec["seed"], spec["n"], spec["columns"])
-    fs = cases.build(FeatureSpace, spec)
+    fs = cases.build(FeatureSpace, spec, keras.layers)
     import tensorflow as tf
     fs.adapt(cases.adapt_argument(data, spec["adapt"], tf=tf))
     batch = {k: v[:spec["call_rows"]] for k, v in data.items()}
