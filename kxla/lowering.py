@@ -14,6 +14,8 @@ by "+", ``conv2d+activation``), so the lowered program's metadata names the laye
 torch.fx's ``Interpreter``): ``lower`` runs it under ``jax.jit`` tracing,
 ``kxla.debug.Interpreter`` runs it eagerly with hooks around every node, and
 ``kxla.debug.check_numerics`` reuses ``eval_node`` for its per-node vjps.
+Nodes marked by ``kxla.remat`` / ``RematScope`` (``node.meta["remat"]``) run in groups under
+``jax.checkpoint`` (``kxla.remat_lowering``; node by node when hooks or ``keep_values`` ask).
 Hooks are objects with ``before_node(node, inputs)`` and/or
 ``after_node(node, inputs, outputs)``; each may return a list replacing the
 inputs/outputs (None keeps them). An op with a region (``scan``) evaluates
@@ -29,6 +31,7 @@ import jax
 from .ir import Graph, Node, get_op
 from .ops.core import LowerContext
 from .ops.random_ops import random_key_ids
+from .remat_lowering import RematGroup, group_steps
 
 
 class LoweringError(ValueError):
@@ -61,6 +64,7 @@ class Evaluator:
         self._outputs = [id(v) for v in graph.outputs]
         self._state_names = [v.name for v in graph.state]
         self._updates = [(s.name, id(v)) for s, v in graph.updates]
+        self._steps = group_steps(self._plan, set(self._outputs) | {vid for _, vid in self._updates})
         self.values: dict = {}
         self._regions: dict = {}            # id(region graph) -> its Evaluator
 
@@ -80,6 +84,8 @@ class Evaluator:
 
     def eval_node(self, node: Node, inputs: list, rng=None, training: bool = False) -> list:
         """Run one node's lowering rule on ``inputs``; returns a list with one array per result."""
+        if isinstance(node, RematGroup):            # a remat region's run of nodes (kxla.remat_lowering)
+            return node.run(self, inputs, rng, training)
         with jax.named_scope("+".join(node.layers) or node.op):     # every source layer
             result = get_op(node.op).lower(self.context(node, rng, training), *inputs, **node.attrs)
         return [result] if len(node.results) == 1 else list(result)
@@ -90,7 +96,7 @@ class Evaluator:
         """Evaluate the graph; returns ``(outputs, new_state)`` (see module doc for the arguments)."""
         env = self.bind(params, state, inputs)
         hooks = self.hooks
-        for node, ins, outs in self._plan:
+        for node, ins, outs in (self._plan if hooks or keep_values else self._steps):
             args = [env[i] for i in ins]
             if hooks:
                 args = self._before(node, args)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 
 from .naming import snake_case
-from .remat_scope import any_symbolic, current_remat_mode, remat
+from .remat_scope import any_symbolic, call_with_remat, current_remat_mode
 
 
 class Operation:
@@ -48,11 +48,8 @@ class Operation:
 
     def __call__(self, *args, **kwargs):
         if any_symbolic(args, kwargs):
-            return self.symbolic_call(*args, **kwargs)
-        mode = getattr(self, "_remat_mode", None)
-        if mode is not None and mode.mode == "full":
-            return remat(self.call)(*args, **kwargs)
-        return self.call(*args, **kwargs)
+            return call_with_remat(self, self.symbolic_call, args, kwargs, is_layer=False)
+        return call_with_remat(self, self.call, args, kwargs, is_layer=False)
 
     def symbolic_call(self, *args, **kwargs):
         """``call`` on symbolic tensors: its kxla ops record the graph."""

@@ -103,7 +103,7 @@ class Rewriter:
 
         Attributes are completed with the op's defaults and result types come
         from the op's shape rule unless ``types`` is given. ``layer`` defaults
-        to the anchor's layer.
+        to the anchor's layer; the node joins the anchor's remat region (``meta["remat"]``).
         """
         opdef = get_op(op)
         inputs = list(inputs)
@@ -113,6 +113,8 @@ class Rewriter:
         if layer is None and before is not None:
             layer = before.layer
         node = Node(opdef.name, inputs, attrs, list(types), layer=layer)     # an old name: the current op
+        if before is not None and before.meta.get("remat"):     # joins the anchor's remat region
+            node.meta["remat"] = before.meta["remat"]
         self.graph.nodes.insert_before(before, node)
         self.inserted += 1
         self._new.append(node)

@@ -4,6 +4,7 @@
     text = model.lowered_text("optimized_hlo", mode="train")
     kxla.debug.xla.memory_analysis(model, mode="train")    # {"argument_bytes": ..., "temp_bytes": ...}
     kxla.debug.xla.cost_analysis(model)                    # XLA's own {"flops": ..., ...}
+    kxla.debug.xla.jaxpr(model, mode="train")              # the step's jax.make_jaxpr
 
 Every function lowers the same jitted step ``fit`` / ``evaluate`` / ``predict``
 run (``mode`` "train", "evaluate", "predict") on abstract arguments of batch
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lowered", "lowered_text", "cost_analysis", "memory_analysis", "graph_lowered", "STAGES", "MODES"]
+__all__ = ["lowered", "lowered_text", "jaxpr", "cost_analysis", "memory_analysis", "graph_lowered", "STAGES", "MODES"]
 
 STAGES = ("stablehlo", "hlo", "optimized_hlo")
 MODES = ("predict", "evaluate", "train")
@@ -73,6 +74,19 @@ def lowered(model, mode: str = "predict", batch_size: int = 32, x=None, y=None):
       batch_size: the batch size of the abstract arguments.
       x, y: optional sample batch whose shapes replace the defaults.
     """
+    step, args = _step_and_args(model, mode, batch_size, x, y)
+    return step.lower(*args)
+
+
+def jaxpr(model, mode: str = "train", batch_size: int = 32, x=None, y=None):
+    """The step's ``jax.make_jaxpr`` (a ``ClosedJaxpr``; arguments as for ``lowered``)."""
+    import jax
+    step, args = _step_and_args(model, mode, batch_size, x, y)
+    return jax.make_jaxpr(step)(*args)
+
+
+def _step_and_args(model, mode, batch_size, x, y):
+    """The jitted step ``mode`` runs and its abstract arguments."""
     import jax
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -84,7 +98,7 @@ def lowered(model, mode: str = "predict", batch_size: int = 32, x=None, y=None):
         traced, _, _ = model._lowered(False)
         p = _variables_specs([v for v in traced.variables if v.kind == "param"])
         st = _variables_specs([v for v in traced.variables if v.kind == "state"])
-        return model._predict_fn().lower(p, st, xs)
+        return model._predict_fn(), (p, st, xs)
     if not getattr(model, "compiled", False):
         raise ValueError(f"mode={mode!r} needs a compiled model: call model.compile(...) first")
     init_metrics, _ = model._metric_fns()
@@ -95,7 +109,7 @@ def lowered(model, mode: str = "predict", batch_size: int = 32, x=None, y=None):
         ys = _target_specs(model, batch, traced, y)
         p = _variables_specs([v for v in traced.variables if v.kind == "param"])
         st = _variables_specs([v for v in traced.variables if v.kind == "state"])
-        return model._eval_fn().lower(p, st, ms, xs, ys, None, mask)
+        return model._eval_fn(), (p, st, ms, xs, ys, None, mask)
     traced = model.trace(training=True)
     params, frozen, state = model._split(traced)
     p, fz, st = _variables_specs(params), _variables_specs(frozen), _variables_specs(state)
@@ -103,8 +117,8 @@ def lowered(model, mode: str = "predict", batch_size: int = 32, x=None, y=None):
         getattr(model, "_opt_keys", None) == tuple(sorted(p)) else jax.eval_shape(model.optimizer.init, p)
     ys = _target_specs(model, batch, model._lowered(False)[0], y)
     key = jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0)))
-    return model._train_fn(1).lower(p, fz, st, opt, ms, xs, ys, None, mask, key, _spec((), "int32"),
-                                    _spec((), "float32"))
+    return model._train_fn(1), (p, fz, st, opt, ms, xs, ys, None, mask, key, _spec((), "int32"),
+                                _spec((), "float32"))
 
 
 def lowered_text(model, stage: str = "stablehlo", mode: str = "predict", batch_size: int = 32, x=None,

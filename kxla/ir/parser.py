@@ -317,10 +317,10 @@ class _Parser:
             types.append(self.type_())
         if len(types) != len(result_toks):
             self.error(op, f"{len(result_toks)} result(s) but {len(types)} type(s)")
-        layer = None
+        layer, remat = None, None
         nxt = self.toks[self.i]
         if nxt[0] == "comment":
-            layer = nxt[1][2:].strip() or None
+            layer, remat = _layer_and_remat(nxt[1][2:].strip())
             self.i += 1
         attrs = self.regions(op, attrs)
         name = canonical_op_name(op[1])
@@ -333,6 +333,8 @@ class _Parser:
             attrs = _with_defaults(get_op(name), attrs)
         node = Node(name, inputs, attrs, types, layer=layer)
         node.meta["loc"] = (result_toks[0][2], result_toks[0][3])
+        if remat:
+            node.meta["remat"] = remat
         for tok, r in zip(result_toks, node.results):
             self.define(tok, r)
         return node
@@ -343,6 +345,17 @@ class _RegionRef:
 
     def __init__(self, name: str, tok):
         self.name, self.tok = name, tok
+
+
+_REMAT = re.compile(r"(.*?)\s*\[remat (\d+(?:/\d+)*)\]$")
+
+
+def _layer_and_remat(comment: str):
+    """A node comment ``dense [remat 0/3]``: the layer (or None) and the remat region path (or None)."""
+    m = _REMAT.fullmatch(comment)
+    if m is None:
+        return comment or None, None
+    return m.group(1) or None, tuple(int(r) for r in m.group(2).split("/"))
 
 
 def _with_defaults(opdef, attrs: dict) -> dict:

@@ -49,6 +49,12 @@ def format_attr(value) -> str:
     raise TypeError(f"Cannot print attribute value {value!r} of type {type(value).__name__}")
 
 
+def remat_suffix(node) -> str:
+    """`` [remat 0/3]``: the remat regions holding the node, outermost first (``kxla.remat_scope``)."""
+    path = node.meta.get("remat")
+    return f" [remat {'/'.join(map(str, path))}]" if path else ""
+
+
 def format_attrs(attrs: dict) -> str:
     if not attrs:
         return ""
@@ -107,8 +113,8 @@ def _graph_lines(graph: Graph, keyword: str, indent: str) -> list:
         if attrs:
             line += " " + attrs
         line += f" : {types}"
-        if node.layer:
-            line += f"  // {node.layer}"
+        if node.layer or node.meta.get("remat"):
+            line += "  //" + (f" {node.layer}" if node.layer else "") + remat_suffix(node)
         lines.append(line)
         for value in node.attrs.values():
             if isinstance(value, Graph):

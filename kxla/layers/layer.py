@@ -18,6 +18,7 @@ from .. import initializers as initializers_mod
 from ..ir import TensorType, canonical_dtype
 from ..ops.tracing import Builder, CallRecord, KerasTensor, Variable, current_builder
 from ..naming import snake_case
+from ..remat_scope import call_with_remat, current_remat_mode
 from ..scopes import current_path
 
 _NAME_COUNTS: dict[str, int] = {}
@@ -146,6 +147,7 @@ class Layer:
         self._call_has_mask = "mask" in inspect.signature(self.call).parameters
         params = inspect.signature(self.call).parameters
         self._call_mask_args = [k for k in params if f"{k}_mask" in params]    # query -> query_mask
+        self._remat_mode = current_remat_mode()         # the RematScope at creation (kxla.remat_scope)
         self._tracking = True
 
     # -- attribute tracking (sublayers) -----------------------------------
@@ -390,7 +392,7 @@ class Layer:
         if builder is not None:
             builder.layer_path.append(self.name)
             try:
-                out = self.call(*args, **kwargs)
+                out = call_with_remat(self, self.call, args, kwargs)
                 self._attach_masks(args, out, previous_mask)
             finally:
                 builder.layer_path.pop()
@@ -398,7 +400,7 @@ class Layer:
                 out, is_leaf=lambda x: isinstance(x, KerasTensor)) if isinstance(t, KerasTensor)]
         else:
             self.__dict__.pop("_eager_losses", None)
-            out = self.call(*args, **kwargs)
+            out = call_with_remat(self, self.call, args, kwargs)
             self._attach_masks(args, out, previous_mask)
         if self.activity_regularizer is not None and builder is not None:
             from .. import ops          # as Keras 3: each output's penalty divided by its batch size

@@ -17,6 +17,7 @@ from ..layers.layer import Layer, unique_name
 from ..ops.tracing import Builder, KerasTensor, Variable, current_builder
 from ..training.trainer import Trainer
 from ..naming import snake_case
+from ..remat_scope import call_with_remat
 from . import call as model_call, functional
 from ..layers.core.input_layer import InputLayer
 
@@ -157,7 +158,7 @@ class Model(Trainer, Layer):
                 model_in = jax.tree_util.tree_unflatten(
                     jax.tree_util.tree_structure(self._input_struct,
                                                  is_leaf=lambda x: isinstance(x, KerasTensor)), xs)
-            out = self._call_for_trace(model_in, training)
+            out = call_with_remat(self, self._call_for_trace, (model_in, training), {})   # a RematScope's mark
             leaves, treedef = jax.tree_util.tree_flatten(out, is_leaf=lambda x: isinstance(x, KerasTensor))
             for i, leaf in enumerate(leaves):
                 if not isinstance(leaf, KerasTensor):
