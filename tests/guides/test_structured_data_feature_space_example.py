@@ -3,9 +3,9 @@
 Our own code following the example's steps with the same API calls, on small synthetic heart-disease-like
 data in place of the CSV download (13 features: integer and string categoricals, numbers to discretize or
 normalize; a target that depends on them). Batches are lists of ``(dict, label)`` in place of tf.data.
-One step differs, as it does on Keras's JAX backend: the end-to-end "inference model" from the raw
-inputs cannot run strings and table lookups in XLA, so kxla refuses to build it with a message naming
-the way that works (``model.predict(feature_space(raw))``), and the test does inference that way.
+One step differs: the end-to-end "inference model" from the raw inputs (which has a string feature, so
+Keras's JAX backend cannot run it either) is refused by kxla with a message naming the way that works
+(``model.predict(feature_space(raw))``), and the test does inference that way.
 """
 import numpy as np
 import pytest

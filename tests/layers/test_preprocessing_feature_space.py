@@ -116,6 +116,9 @@ def test_save_and_load_both_ways(tmp_path):
         assert sorted(ours.namelist()) == sorted(theirs.namelist())
     again = kxla.models.load_model(path)
     np.testing.assert_array_equal(np.asarray(again(batch)), np.asarray(fs(batch)))
+    resaved = str(tmp_path / "again.keras")            # a loaded FeatureSpace saves again, unchanged
+    again.save(resaved)
+    np.testing.assert_array_equal(np.asarray(kxla.models.load_model(resaved)(batch)), np.asarray(fs(batch)))
     custom, _, _ = _case("custom")                  # an adapted TextVectorization: Keras saves it, kxla cannot
     with pytest.raises(ValueError, match="TextVectorization preprocessor is not supported"):
         custom.save(str(tmp_path / "custom.keras"))
@@ -237,3 +240,35 @@ def test_custom_feature_and_helpers():
     assert fs.preprocessors["v"].name.startswith("rescaling") and fs.crossers == {}
     assert FeatureSpace.float_discretized(num_bins=5).preprocessor.num_bins == 5
     assert FeatureSpace.string_hashed(7).preprocessor.num_bins == 7
+
+
+def test_keras_test_suite_shapes():
+    """The widths Keras's own FeatureSpace tests assert, on the same kind of data (lists of 10 values)."""
+    data = {**{f"float_{i}": [0.1 * j for j in range(10)] for i in (1, 2, 3)},
+            **{f"int_{i}": list(range(10)) for i in (1, 2, 3)}}
+    strings = {f"string_{i}": [str(j) for j in range(10)] for i in (1, 2)}
+    fs = FeatureSpace({"float_1": "float", "float_2": "float_normalized", "float_3": "float_discretized",
+                       "int_1": "integer_categorical", "int_2": "integer_hashed", "int_3": "integer_categorical"},
+                      crosses=[("int_1", "int_2"), ("int_2", "int_3")])
+    fs.adapt([{k: np.asarray(v[i:i + 4]) for k, v in data.items()} for i in range(0, 10, 4)])
+    assert fs({k: v[0] for k, v in data.items()}).shape == (152,) and fs(data).shape == (10, 152)
+    fs = FeatureSpace({"float_1": "float", "float_2": "float_normalized", "float_3": "float_discretized",
+                       "string_1": "string_categorical", "string_2": "string_hashed", "int_1": "integer_categorical",
+                       "int_2": "integer_hashed", "int_3": "integer_categorical"},
+                      crosses=[("float_3", "string_1"), ("string_2", "int_2")])
+    fs.adapt({**data, **strings})
+    assert fs({k: v[0] for k, v in {**data, **strings}.items()}).shape == (195,)
+    words = ["This is", "not just", "an example", "of random words.", "these are", "some words", "in", "a random",
+             "example.", "Bye!"]
+    vocab = kxla.layers.TextVectorization(vocabulary=["this", "is", "just", "an", "example", "with", "some", "words"],
+                                          output_mode="int", output_sequence_length=3)
+    fixed = FeatureSpace({"int_1": "integer_hashed",
+                          "text_1": FeatureSpace.feature(dtype="string", preprocessor=vocab, output_mode="int"),
+                          "float_1": FeatureSpace.feature(dtype="float32", output_mode="float",
+                                                          preprocessor=kxla.layers.Normalization(mean=12.0,
+                                                                                                 variance=5.0))},
+                         output_mode="dict")                 # nothing to adapt
+    out = fixed({"int_1": data["int_1"], "text_1": words, "float_1": data["float_1"]})
+    assert {k: tuple(v.shape) for k, v in out.items()} == {"float_1": (10, 1), "int_1": (10, 32), "text_1": (10, 3)}
+    np.testing.assert_allclose(np.asarray(out["float_1"])[:, 0],
+                               (np.asarray(data["float_1"], "float32") - 12.0) / np.sqrt(np.float32(5.0)), rtol=1e-6)

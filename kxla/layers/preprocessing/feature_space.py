@@ -10,9 +10,10 @@ multi-hot vectors). ``get_encoded_features()`` gives the graph inputs for
 the encoded data (``kxla.Input`` tensors: one for ``"concat"``, one per
 feature for ``"dict"``), so ``Model(inputs=fs.get_encoded_features(), ...)``
 is trained on ``fs(raw_batch)``. A model from the raw inputs
-(``get_inputs()``) through the FeatureSpace cannot be built: strings and
-table lookups do not run in XLA (nor does Keras's JAX backend run them in
-``predict``); such a Model raises an error that says so.
+(``get_inputs()``) through the FeatureSpace cannot be built: kxla compiles
+models to XLA, where strings and table lookups do not run (Keras's JAX
+backend runs such a model un-jitted for numeric features); such a Model
+raises an error that says what to do instead.
 """
 from __future__ import annotations
 
