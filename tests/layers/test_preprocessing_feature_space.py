@@ -146,9 +146,10 @@ def test_encoded_features_model_predicts_as_keras(keras, tmp_path):
     x = np.asarray(fs({k: v[:spec["call_rows"]] for k, v in data.items()}))
     expected = theirs.predict(np.asarray(REF["heart"]["outputs"], "float32"), verbose=0)
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
-    model.save(str(tmp_path / "m.kxla"))
-    np.testing.assert_allclose(kxla.models.load_model(str(tmp_path / "m.kxla")).predict(x, verbose=0), expected,
-                               rtol=1e-5, atol=1e-6)
+    for filename in ("m.kxla", "m.keras"):
+        model.save(str(tmp_path / filename))
+        np.testing.assert_allclose(kxla.models.load_model(str(tmp_path / filename)).predict(x, verbose=0), expected,
+                                   rtol=1e-5, atol=1e-6)
 
 
 def test_dict_mode_model_predicts_as_keras(keras):
@@ -204,7 +205,10 @@ def test_errors_match_keras():
     with pytest.raises(ValueError, match="unknown features"):
         FeatureSpace({"a": "integer_categorical"}, crosses=[("a", "b")])
     with pytest.raises(ValueError, match="should return an integer dtype"):
-        FeatureSpace({"a": FeatureSpace.feature("float32", kxla.layers.Rescaling(2.0), "one_hot")}).get_encoded_features()
+        FeatureSpace({"a": FeatureSpace.feature("float32", kxla.layers.Rescaling(2.0), "one_hot")}
+                     ).get_encoded_features()
+    with pytest.raises(ValueError, match="`crossing_dim`"):
+        FeatureSpace({"a": "integer_categorical", "b": "integer_categorical"}, crosses=[("a", "b")], crossing_dim=None)
     int_mode = FeatureSpace({"a": FeatureSpace.integer_categorical(output_mode="int")})
     with pytest.raises(ValueError, match="Cannot concatenate features because feature 'a'"):
         int_mode.adapt({"a": np.arange(5)})
