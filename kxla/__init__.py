@@ -44,6 +44,12 @@ _NAMES = {
     "StatelessScope": "kxla.scopes", "SymbolicScope": "kxla.scopes", "name_scope": "kxla.scopes",
 }
 
+# Modules that register into the serialization registry below layers and models (kxla.serialization): built-in
+# layer and model classes, and the file-format hooks Model.save / load_weights / kxla.models.load_model call.
+# kxla.serialization imports them, in this order, the first time a lookup finds what they provide missing, so
+# the packages themselves import only downwards (README, "Layout of the code").
+_SERIALIZATION_PLUGINS = ("kxla.layers", "kxla.models", "kxla.saving.model_hooks")
+
 
 def version() -> str:
     """kxla's version string (``keras.version()``'s counterpart)."""

@@ -12,7 +12,10 @@ table) is not a node. Imports go one way (README, "Layout of the code"): ir and
 the leaves (naming, object_registration, seeding, console) <- ops <- activations,
 losses, metrics, optimizers ... <- layers; callbacks <- training <- models <-
 saving's file formats, utils, applications. The name registry
-(``kxla.object_registration``) is below layers and models.
+(``kxla.object_registration``) and the config entries built on it
+(``kxla.serialization``) are below layers and models, which register into them;
+``Model.save`` reaches ``kxla.saving`` through hooks it binds
+(``kxla.serialization.hooks``).
 
     python tests/test_import_graph.py          # prints the graph's edges with the importing files
 """
@@ -148,40 +151,30 @@ ALLOWED = {"kxla.ir": set(), "kxla.passes": {"kxla.ir", "kxla.ops"}, "kxla.namin
            "kxla.object_registration": set(), "kxla.seeding": set(), "kxla.console": {"kxla.config"}}
 
 
-# The imports that still point up, and the files they are in. Layers with sublayers and the model classes
-# call kxla.saving for their configs, files and nested-layer entries; the fix is each layer and model kind
-# rebuilding itself from its description through kxla.object_registration (issue #12, item 3). This list may
-# only shrink: a new file here, a new pair, or an entry that no longer imports fails the test.
-KNOWN_UPWARD = {
-    ("kxla.layers", "kxla.saving"): {"kxla/layers/core/wrapper.py", "kxla/layers/rnn/time_distributed.py"},
-    ("kxla.models", "kxla.saving"): {"kxla/models/__init__.py", "kxla/models/cloning.py", "kxla/models/model.py",
-                                     "kxla/models/sequential.py"},
-}
-
-
-def _without_known(graph: dict) -> dict:
-    out = {}
-    for src, edges in graph.items():
-        out[src] = {}
-        for dst, where in edges.items():
-            rest = [(f, n) for f, n in where if f not in KNOWN_UPWARD.get((src, dst), set())]
-            if rest:
-                out[src][dst] = rest
-    return out
-
-
 def test_no_import_cycle_between_packages():
-    graph = _without_known(import_graph())
+    graph = import_graph()
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle between kxla's packages:\n" + describe(graph, cycle)
 
 
-def test_known_upward_imports_only_shrink():
+def test_serialization_registry_is_below_layers_and_models():
+    """Layers and models register into kxla.serialization; it imports neither, nor the file formats."""
     graph = import_graph()
-    for (src, dst), files in KNOWN_UPWARD.items():
-        seen = {f for f, _ in graph.get(src, {}).get(dst, [])}
-        gone = files - seen
-        assert not gone, f"{sorted(gone)} no longer import {dst} from {src}: remove them from KNOWN_UPWARD"
+    below = _reachable(graph, "kxla.serialization")
+    assert not below & {"kxla.layers", "kxla.models", "kxla.saving", "kxla.training"}, sorted(below)
+    for upper in ("kxla.layers", "kxla.models"):
+        assert "kxla.saving" not in _reachable(graph, upper), f"{upper} reaches kxla.saving"
+    assert {"kxla.models", "kxla.serialization"} <= set(graph["kxla.saving"])      # saving sits above models
+
+
+def _reachable(graph: dict, start: str) -> set:
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in graph.get(todo.pop(), {}):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
 
 
 def test_core_packages_import_only_what_they_may():

@@ -24,3 +24,10 @@ from .preprocessing import *  # noqa: F401,F403
 from .core.wrapper import Pipeline, Wrapper, deserialize, serialize  # noqa: F401
 from .core.reversible_embedding import ReversibleEmbedding  # noqa: F401
 from .core.jax_layer import FlaxLayer, JaxLayer  # noqa: F401,E402
+
+# Every public Layer subclass here is a built-in layer of the name registry below this package
+# (kxla.serialization): configs and files name them, and Wrapper / TimeDistributed rebuild inner layers with it.
+from ..serialization import builtins as _builtins  # noqa: E402
+from ..serialization.serialization_lib import LAYER_BASE_ARGS as _LAYER_BASE_ARGS  # noqa: E402
+_builtins.register_namespace(globals(), Layer)
+_builtins.register_base("layer", Layer, config_args=_LAYER_BASE_ARGS, final=True)

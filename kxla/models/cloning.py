@@ -12,7 +12,7 @@ def _default_clone(layer):
 
 def model_from_json(json_string, custom_objects=None):
     """The model ``model.to_json()`` (kxla's or Keras's) describes, with freshly initialised weights."""
-    from ..saving.serialization_lib import deserialize_keras_object
+    from ..serialization.serialization_lib import deserialize_keras_object
     return deserialize_keras_object(json.loads(json_string), custom_objects=custom_objects)
 
 
@@ -66,7 +66,7 @@ def _clone_architecture(model, input_tensors, clone_function, recursive):
         return clone
     if not getattr(model, "_functional", False):
         return type(model).from_config(model.get_config())
-    from ..saving.keras_config import functional_from_config
+    from .keras_config import functional_from_config
     by_name = {l.name: l for l in model.layers}
     config = model.get_config()
     if input_tensors is not None:

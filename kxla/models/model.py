@@ -18,7 +18,8 @@ from ..ops.tracing import Builder, KerasTensor, Variable, current_builder
 from ..training.trainer import Trainer
 from ..naming import snake_case
 from ..remat_scope import call_with_remat
-from . import call as model_call, functional
+from . import call as model_call, description, functional, keras_config
+from ..serialization import hooks
 from ..layers.core.input_layer import InputLayer
 
 
@@ -273,24 +274,21 @@ class Model(Trainer, Layer):
                       expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range,
                       show_flops=show_flops)
 
-    # -- saving & inspection (kxla.saving, kxla.debug.xla) ------------------------------
+    # -- saving & inspection (kxla.saving through kxla.serialization.hooks, kxla.debug.xla) ----------
     def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
         """Save architecture, weights, optimizer state and compile config to one ``.kxla`` file.
 
         See ``kxla.saving.save_model``; load with ``kxla.models.load_model``.
         """
-        from ..saving.model_io import save_model
-        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+        hooks.get("save_model")(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
         """Save the weights only (``*.weights.kxla``); see ``kxla.saving.save_weights``."""
-        from ..saving.weights_io import save_weights
-        save_weights(self, filepath, overwrite=overwrite)
+        hooks.get("save_weights")(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Load weights by layer and weight name; see ``kxla.saving.load_weights``."""
-        from ..saving.weights_io import load_weights
-        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        hooks.get("load_weights")(self, filepath, skip_mismatch=skip_mismatch)
 
     def lowered_text(self, stage="stablehlo", mode="predict", batch_size=32, x=None, y=None) -> str:
         """What XLA receives or produced for one step: ``stage`` "stablehlo", "hlo" or "optimized_hlo".
@@ -303,22 +301,20 @@ class Model(Trainer, Layer):
     def get_config(self):
         """Keras 3's config: a functional model's layers with inbound nodes, else name and trainable."""
         if self._functional:
-            from ..saving.keras_config import functional_config
-            return functional_config(self)
+            return keras_config.functional_config(self)
         return {"name": self.name, "trainable": self.trainable}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuild from ``get_config()`` (a functional config as Keras or kxla writes it, or init arguments)."""
         if isinstance(config, dict) and "layers" in config and "input_layers" in config:
-            from ..saving.keras_config import functional_from_config
-            return functional_from_config(cls, config, custom_objects)
+            return keras_config.functional_from_config(cls, config, custom_objects)
         return cls(**config)
 
     def to_json(self, **kwargs) -> str:
         """The model's Keras config as JSON (``kxla.models.model_from_json`` reads it, and so does Keras)."""
         import json
-        from ..saving.serialization_lib import serialize_keras_object
+        from ..serialization.serialization_lib import serialize_keras_object
         return json.dumps(serialize_keras_object(self), **kwargs)
 
     @property
@@ -333,13 +329,25 @@ class Model(Trainer, Layer):
 
     def get_compile_config(self) -> dict | None:
         """Keras 3's compile config (optimizer, loss, loss_weights, metrics ... serialized); None before compile."""
-        from ..saving.keras_archive import compile_config
-        return compile_config(self)
+        return keras_config.compile_config(self)
 
     def compile_from_config(self, config: dict):
         """Compile as ``get_compile_config()`` described it (fresh optimizer and metric state), as Keras."""
-        from ..saving.keras_archive import _compile
-        _compile(self, config, None, "compile_from_config")
+        keras_config.compile_from_config(self, config, None, "compile_from_config")
+
+    # -- describing itself to kxla.serialization (which knows no model kind) ----------
+    def _keras_entry(self) -> dict:
+        """This model's Keras 3 entry (``kxla.serialization.keras_entries.serialize_layer_entry``)."""
+        return keras_config.model_entry(self)
+
+    @classmethod
+    def _from_keras_entry(cls, entry, custom_objects=None, safe_mode=True, where="config"):
+        """The model a Keras 3 entry of this class describes (``kxla.serialization.keras_entries``)."""
+        return keras_config.model_from_entry(cls, entry, custom_objects, safe_mode, where)
+
+    def _file_entry(self) -> dict:
+        """``{"class_name", "model": <description>}`` in kxla's file format (``kxla.models.description``)."""
+        return description.file_entry(self)
 
     def __call__(self, *args, **kwargs):
         if Variable._stateless_scope is None:             # (a StatelessScope's values: the eager path below)

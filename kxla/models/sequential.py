@@ -93,10 +93,11 @@ class Sequential(Model):
 
     def get_config(self):
         """Keras 3's Sequential config (an InputLayer entry first when the input shape is known)."""
-        from ..saving.keras_config import sequential_config
+        from .keras_config import sequential_config
         return sequential_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from ..saving.keras_config import sequential_from_config
+        """A Sequential (or subclass) from Keras's config (``kxla.models.keras_config``)."""
+        from .keras_config import sequential_from_config
         return sequential_from_config(cls, config, custom_objects)

@@ -20,6 +20,7 @@ import zipfile
 from .files import open_regular, write_atomic
 from .format import FormatError
 from .keras_h5 import load_optimizer_h5, load_weights_h5, require_h5py, save_weights_h5
+from ..models.keras_config import compile_config, compile_from_config as _compile  # noqa: F401
 from .registry import UnknownObjectError
 
 __all__ = ["save_keras_archive", "load_keras_archive", "compile_config"]
@@ -28,24 +29,10 @@ _CONFIG, _METADATA, _WEIGHTS = "config.json", "metadata.json", "model.weights.h5
 _MAX_MEMBER = 1 << 34          # 16 GiB: refuse decompression bombs before inflating
 
 
-def compile_config(model) -> dict | None:
-    """Keras's ``get_compile_config()`` for a compiled kxla model (None when not compiled)."""
-    from .serialization_lib import serialize_keras_object
-    if not getattr(model, "compiled", False):
-        return None
-    return {"optimizer": serialize_keras_object(model.optimizer),
-            "loss": serialize_keras_object(getattr(model, "_loss_spec", None)),
-            "loss_weights": serialize_keras_object(getattr(model, "_loss_weights_spec", None)),
-            "metrics": serialize_keras_object(getattr(model, "_metrics_spec", None)),
-            "weighted_metrics": serialize_keras_object(getattr(model, "_weighted_metrics_spec", None)),
-            "run_eagerly": False, "steps_per_execution": int(getattr(model, "steps_per_execution", 1)),
-            "jit_compile": True}
-
-
 def save_keras_archive(model, filepath, overwrite: bool = True, include_optimizer: bool = True):
     """Write ``model`` as a Keras 3 ``.keras`` archive that ``keras.saving.load_model`` reads."""
     from .. import __version__
-    from .keras_config import serialize_layer_entry
+    from ..serialization.keras_entries import serialize_layer_entry
     h5py = require_h5py()
     path = os.fspath(filepath)
     if not overwrite and os.path.exists(path):
@@ -81,23 +68,10 @@ def _read_member(zf, name, path):
         raise FormatError(f"{path}: {name} is corrupt ({e})") from None
 
 
-def _compile(model, config: dict, custom_objects, path):
-    from .serialization_lib import deserialize_keras_object
-    try:
-        kwargs = {k: deserialize_keras_object(config.get(k), custom_objects, where=f"{path}: compile_config.{k}")
-                  for k in ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")}
-        model.compile(steps_per_execution=int(config.get("steps_per_execution") or 1),
-                      **{k: v for k, v in kwargs.items() if v is not None})
-    except (FormatError, UnknownObjectError):
-        raise
-    except Exception as e:
-        raise FormatError(f"{path}: could not compile the model as saved: {type(e).__name__}: {e}") from e
-
-
 def load_keras_archive(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     """Load a ``.keras`` archive written by Keras 3 or by kxla; returns the kxla model."""
     from ..models import Model
-    from .serialization_lib import deserialize_keras_object
+    from ..serialization.serialization_lib import deserialize_keras_object
     h5py = require_h5py()
     path = os.fspath(filepath)
     open_regular(path).close()          # a FIFO or device is refused here instead of hanging in the zip reader

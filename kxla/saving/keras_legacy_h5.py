@@ -95,7 +95,7 @@ def _legacy_weights(layer) -> list:
 
 def save_legacy_h5(model, filepath, overwrite: bool = True, include_optimizer: bool = True):
     """Write ``model`` as Keras's legacy ``.h5`` model file (what Keras 3's ``model.save("m.h5")`` writes)."""
-    from .keras_config import serialize_layer_entry
+    from ..serialization.keras_entries import serialize_layer_entry
     h5py = require_h5py()
     path = os.fspath(filepath)
     check_destination(path, overwrite)
@@ -185,7 +185,7 @@ def load_legacy_h5_model(filepath, custom_objects=None, compile: bool = True, sa
     """Load a legacy ``.h5`` model file written by Keras 3 (``model.save("m.h5")``) or by kxla."""
     from ..models import Model
     from .keras_archive import _compile
-    from .keras_config import deserialize_entry
+    from ..serialization.keras_entries import deserialize_entry
     from .registry import UnknownObjectError
     h5py = require_h5py()
     path = os.fspath(filepath)

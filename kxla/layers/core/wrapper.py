@@ -6,13 +6,13 @@ from ..layer import Layer
 
 def serialize(layer) -> dict:
     """The layer's configuration as a dict in Keras 3's format (``keras.layers.serialize``)."""
-    from ...saving.serialization_lib import serialize_keras_object
+    from ...serialization.serialization_lib import serialize_keras_object
     return serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
     """A layer from ``serialize``'s dict (``keras.layers.deserialize``)."""
-    from ...saving.serialization_lib import deserialize_keras_object
+    from ...serialization.serialization_lib import deserialize_keras_object
     obj = deserialize_keras_object(config, custom_objects=custom_objects)
     if not isinstance(obj, Layer):
         raise ValueError("`keras.layers.deserialize` was passed a `config` object that is not a "

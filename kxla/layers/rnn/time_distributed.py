@@ -3,25 +3,24 @@ from __future__ import annotations
 
 from ... import ops
 from ..layer import Layer
+from ...serialization import layer_entries
 
 
 def _serialize(layer) -> dict:
-    """``{"class_name", "config"}`` with the class's registered name (``kxla.saving.model_io.serialize_layer``)."""
-    from ...saving.model_io import serialize_layer      # lazy: saving sits above layers
-    return serialize_layer(layer)
+    """``{"class_name", "config"}`` with the class's registered name (``kxla.serialization.layer_entries``)."""
+    return layer_entries.serialize_layer(layer)
 
 
 def deserialize_layer(config):
     """A layer from ``{"class_name", "config"}``, or the layer itself.
 
-    The class is resolved through the saving registry (``custom_objects`` of
-    ``load_model`` / ``custom_object_scope``, registered names, built-in layers),
-    never by attribute lookup on a module.
+    The class is resolved through the name registry below layers and models
+    (``custom_objects`` of ``load_model`` / ``custom_object_scope``, registered
+    names, built-in layers), never by attribute lookup on a module.
     """
     if isinstance(config, Layer):
         return config
-    from ...saving.model_io import deserialize_layer as from_entry
-    return from_entry(config, where="inner layer")
+    return layer_entries.deserialize_layer(config, where="inner layer")
 
 
 class TimeDistributed(Layer):
