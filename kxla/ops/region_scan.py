@@ -115,6 +115,8 @@ class RegionBuilder(Builder):
     def _capture(self, outer: Value, name: str | None) -> Value:
         inner = self._captured.get(id(outer))
         if inner is None:
+            taken = {v.name for v in self.graph.inputs}
+            name = name if name and name not in taken else f"capture{len(self.captures)}"
             inner = Value(outer.type, name=name, kind="input")
             self.graph.inputs.append(inner)
             self._captured[id(outer)] = inner

@@ -132,11 +132,12 @@ def _cells_of(cell):
 
 
 class RNN(Layer):
-    """Base class for recurrent layers: runs ``cell`` over the time axis (``keras.layers.RNN``).
+    """Runs ``cell`` over time: one op, unrolled, or one ``scan`` over an unknown length (``keras.layers.RNN``).
 
     Arguments: cell (a cell or a list of cells, stacked), return_sequences,
-    return_state, go_backwards, stateful, unroll (any cell that is not fused
-    is unrolled), zero_output_for_mask. Call:
+    return_state, go_backwards, stateful, unroll (a cell that is not fused is
+    unrolled over a known length; over an unknown one ``unroll=True`` is
+    Keras's error), zero_output_for_mask. Call:
     ``layer(sequences, initial_state=None, mask=None, training=None)``.
     """
 
@@ -164,10 +165,9 @@ class RNN(Layer):
 
     def build(self, sequences_shape, initial_state_shape=None):
         nested = not _is_shape(sequences_shape)          # a structure of sequences (Keras's nested inputs)
-        step_shape = [(s[0],) + tuple(s[2:]) for s in sequences_shape] if nested else \
-            (sequences_shape[0],) + tuple(sequences_shape[2:])
+        step_shape = jax.tree_util.tree_map(lambda s: (s[0],) + tuple(s[2:]), sequences_shape, is_leaf=_is_shape)
         if nested:
-            sequences_shape = sequences_shape[0]
+            sequences_shape = jax.tree_util.tree_leaves(sequences_shape, is_leaf=_is_shape)[0]
         if isinstance(self.cell, Layer) and not self.cell.built:
             self.cell.build(step_shape)
             self.cell.built = True
@@ -183,6 +183,14 @@ class RNN(Layer):
                 Variable(np.asarray(v, self.dtype), name="rnn_state", path=f"{self.name}/rnn_state_{i}",
                          kind="state", initializer_name="zeros") for i, v in enumerate(leaves)])
         self.built = True
+
+    def _maybe_build(self, args):
+        first = args[0] if args else None
+        if not self.built and isinstance(first, (dict, list, tuple)) and not all(_is_leaf(x) for x in first):
+            self.build(jax.tree_util.tree_map(lambda t: tuple(t.shape), first, is_leaf=_is_leaf))   # nested
+            self.built = True
+            return
+        super()._maybe_build(args)
 
     def get_initial_state(self, batch_size):
         fn = getattr(self.cell, "get_initial_state", None)
