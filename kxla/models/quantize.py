@@ -3,7 +3,7 @@
 Layers are visited as Keras's ``_flatten_layers`` does (the model, then its
 layers depth first); ``filters`` (a regex, a list of them, or a callable)
 selects layers by name. A layer without a quantized form warns and stays as it
-is, as in Keras. Modes kxla cannot run (float8, GPTQ, AWQ) raise
+is, as in Keras. Modes kxla cannot run (GPTQ, AWQ) raise
 ``NotImplementedError`` before any layer changes; so does a layer Keras
 quantizes in a mode kxla cannot (``ReversibleEmbedding`` int4): an
 ``UnsupportedQuantization`` error, not a warning.

@@ -18,6 +18,7 @@ from .random_ops import *  # noqa: F401,F403
 from .jax_call import jax_call, register_function  # noqa: F401
 from . import fused  # noqa: F401  (fused ops made by passes)
 from . import quantized  # noqa: F401,E402  (quantized_dot, fake_quant_with_min_max_vars)
+from . import float8  # noqa: F401,E402  (float8_qdq, float8_grad_qdq)
 from .rnn import *  # noqa: F401,F403  (registers simple_rnn, lstm, gru)
 from . import region_scan  # noqa: F401,E402  (registers scan: a loop whose body is a region)
 from .nn_extra import *  # noqa: F401,F403  (registers resize)

@@ -85,6 +85,13 @@ class Builder:
         self.graph.updates = [(s, n) for s, n in self.graph.updates if s is not state]
         self.graph.updates.append((state, new_value))
 
+    def update_with_gradient(self, var: "Variable") -> None:
+        """Mark state ``var`` ``update="gradient"``: the train step writes its gradient into it (Keras's
+        ``overwrite_with_gradient``; float8 scales and amax histories, whose ops' gradients are new values)."""
+        if var.kind != "state":
+            raise ValueError(f"Variable {var.path!r} is a parameter; only state can be updated with its gradient")
+        self.variable_value(var).attrs["update"] = "gradient"
+
     # -- nodes -----------------------------------------------------------
     def add_node(self, op: str, inputs: list[Value], attrs: dict, types: list[TensorType]) -> list[Value]:
         node = Node(op, inputs, attrs, types, layer="/".join(self.layer_path) or None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import serial
 
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
-SUPPORTED_MODES = ("int8", "int4")
+SUPPORTED_MODES = ("int8", "int4", "float8")
 
 
 def _quantizers_table():
@@ -112,7 +112,7 @@ class Int4QuantizationConfig(QuantizationConfig):
 
 
 class Float8QuantizationConfig(QuantizationConfig):
-    """FP8 training (no user quantizers). kxla does not run float8 quantized layers (a clear error)."""
+    """FP8 training with delayed scaling (no user quantizers): ``quantize("float8")``."""
 
     def __init__(self):
         super().__init__(None, None)
@@ -256,10 +256,9 @@ class UnsupportedQuantization(NotImplementedError):
 
 
 def check_supported(mode, where="quantize"):
-    """Raise ``NotImplementedError`` naming ``mode`` when kxla cannot run it (float8, gptq, awq)."""
+    """Raise ``NotImplementedError`` naming ``mode`` when kxla cannot run it (gptq, awq)."""
     if mode in SUPPORTED_MODES:
         return
-    what = {"float8": "float8 quantization (FP8 training with delayed scaling)",
-            "gptq": "GPTQ calibration", "awq": "AWQ calibration"}.get(mode, f"quantization mode {mode!r}")
+    what = {"gptq": "GPTQ calibration", "awq": "AWQ calibration"}.get(mode, f"quantization mode {mode!r}")
     raise UnsupportedQuantization(f"{where}: kxla does not support mode={mode!r} ({what}); supported modes are "
                               f"{SUPPORTED_MODES}")

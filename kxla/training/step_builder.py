@@ -183,6 +183,11 @@ class StepBuilder:
         custom = overrides_step(self, "train")
         key = (k, dist_id(dist), custom and weighted)
         if key not in self._cache.train:
+            if custom and gradient_state(self._lowered(True).graph):
+                raise NotImplementedError(
+                    "A custom train_step cannot train a model with float8-quantized layers in kxla: their "
+                    "scales and amax histories are written by kxla's built-in step (Keras's optimizer writes "
+                    "them from the gradients)")
             one_step = custom_step.train_step_fn(self, weighted) if custom else self._builtin_train_step()
             kw = {"out_shardings": self._step_out_shardings(dist)} if dist is not None and not custom else {}
             jitted = jax.jit(_steps(one_step, k), donate_argnums=(0, 2, 3, 4), **kw)
@@ -196,11 +201,13 @@ class StepBuilder:
         schedule = not isinstance(optimizer.learning_rate, (int, float))
         constraints = {v.ir_name: v.constraint for v in self._split(traced)[0] if v.constraint is not None}
 
+        by_grad = gradient_state(self._lowered(True).graph)
+
         def one_step(p, fz, st, opt, ms, xs, ys, sw, mask, rng, lr, ls):
             scale = ls["scale"] if ls is not None else None
 
-            def loss_fn(p):
-                outs, new_st = fn({**p, **fz}, st, xs, rng=rng, training=True)
+            def loss_fn(p, gst):
+                outs, new_st = fn({**p, **fz}, {**st, **gst}, xs, rng=rng, training=True)
                 preds = outs[:n_out]
                 total, per_output = self._loss_terms(ys, preds, sw, mask)
                 for reg in outs[n_out:]:
@@ -208,7 +215,10 @@ class StepBuilder:
                 scaled = optimizer.scale_loss(total, opt)       # LossScaleOptimizer: loss * dynamic scale
                 return (scaled * scale if scale is not None else scaled), (total, preds, new_st, per_output)
 
-            (_, (loss, preds, new_st, per_output)), grads = jax.value_and_grad(loss_fn, has_aux=True)(p)
+            gst = {n: st[n] for n in by_grad}
+            (_, (loss, preds, new_st, per_output)), (grads, written) = jax.value_and_grad(
+                loss_fn, argnums=(0, 1), has_aux=True)(p, gst)
+            new_st = {**new_st, **written}       # state updated with its gradient (float8 scales, histories)
             if scale is not None:
                 grads = jax.tree_util.tree_map(lambda g: g / scale.astype(g.dtype), grads)
             new_p, new_opt = optimizer.update(grads, p, opt, optimizer.current_learning_rate(opt)
@@ -285,6 +295,11 @@ class StepBuilder:
                 self._cache.predict["list"] = jax.jit(
                     lambda p, st, xs: fn(p, st, xs, rng=None, training=False)[0][:n_out])
         return self._cache.predict["list"]
+
+
+def gradient_state(graph) -> list:
+    """Names of the state the train step overwrites with its gradient (``update="gradient"``)."""
+    return [v.name for v in graph.state if v.attrs.get("update") == "gradient"]
 
 
 def _steps(one_step, k: int):

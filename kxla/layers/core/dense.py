@@ -2,12 +2,14 @@
 
 ``quantize("int8" | "int4")`` makes the kernel int8 (or packed int4) with
 Keras's variables; the forward is then one ``quantized_dot`` op.
+``quantize("float8")`` keeps the float kernel and adds Keras's float8 scales
+and amax histories (``quantized_float8``).
 """
 from __future__ import annotations
 
 from ... import activations, constraints, initializers, ops, regularizers
 from ..layer import InputSpec, Layer
-from . import quantized
+from . import quantized, quantized_float8
 
 
 class Dense(Layer):
@@ -35,7 +37,9 @@ class Dense(Layer):
         in_dim = input_shape[-1]
         if in_dim is None:
             raise ValueError(f"the last dimension of the input to Dense must be known, got {input_shape}")
-        if self.quantization_mode:
+        if self.quantization_mode == "float8":
+            quantized_float8.build_float8(self)          # Keras builds these before the kernel
+        if self.quantization_mode and self.quantization_mode != "float8":
             self._quantized_build((in_dim, self.units), self.quantization_mode, self.quantization_config)
         else:
             self.kernel = self.add_weight(shape=(in_dim, self.units), initializer=self.kernel_initializer,
@@ -48,6 +52,8 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        if self.quantization_mode == "float8":
+            return self.activation(quantized_float8.float8_dot(self, inputs))
         if self.quantization_mode:
             x = quantized.quantized_dot(self, inputs, None, self.units)
         else:
@@ -75,6 +81,11 @@ class Dense(Layer):
 
     def _quantize(self, mode, config, type_check):
         quantized.refuse_subclass(self, Dense, type_check)
+        if mode == "float8":
+            quantized_float8.check_policy(self)
+            self.quantization_config = config
+            quantized_float8.build_float8(self)
+            return
         self.quantization_config = config
         float_kernel = self.kernel
         values, scale, zero = quantized.quantize_kernel(self, float_kernel.numpy(), mode, config, 0,

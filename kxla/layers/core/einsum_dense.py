@@ -11,7 +11,7 @@ import re
 
 from ... import activations, constraints, initializers, ops, regularizers
 from ..layer import InputSpec, Layer
-from . import quantized
+from . import quantized, quantized_float8
 from .quantized_einsum import build_int4, flat_size, layout_scale, quantization_layout, quantize_int4, scale_shape
 
 
@@ -110,7 +110,9 @@ class EinsumDense(Layer):
         kernel, bias, self.full_output_shape = analyze_einsum(self.equation, self.bias_axes, tuple(input_shape),
                                                               self.partial_output_shape)
         self.input_spec = InputSpec(ndim=len(input_shape))
-        if self.quantization_mode:
+        if self.quantization_mode == "float8":
+            quantized_float8.build_float8(self)          # Keras builds these before the kernel
+        if self.quantization_mode and self.quantization_mode != "float8":
             self._quantized_build(tuple(kernel), self.quantization_mode, self.quantization_config)
         else:
             self.kernel = self.add_weight(name="kernel", shape=tuple(kernel), initializer=self.kernel_initializer,
@@ -121,6 +123,8 @@ class EinsumDense(Layer):
         self.built = True
 
     def call(self, inputs, training=None):
+        if self.quantization_mode == "float8":
+            return self.activation(quantized_float8.float8_dot(self, inputs, self.equation))
         if self.quantization_mode:
             shape = getattr(self, "_int4_kernel_shape", None) if self.quantization_mode == "int4" else None
             x = quantized.quantized_dot(self, inputs, self._quant_layout["equation"],
@@ -159,6 +163,11 @@ class EinsumDense(Layer):
 
     def _quantize(self, mode, config, type_check):
         quantized.refuse_subclass(self, EinsumDense, type_check)
+        if mode == "float8":
+            quantized_float8.check_policy(self)
+            self.quantization_config = config
+            quantized_float8.build_float8(self)
+            return
         self.quantization_config = config
         layout = quantization_layout(self.equation, self.input_spec.ndim)
         float_kernel = self.kernel

@@ -98,6 +98,7 @@ class Embedding(Layer):
     def _quantize(self, mode, config, type_check):
         quantized.refuse_subclass(self, Embedding, type_check)
         self.quantization_config = config
+        quantized.refuse_table_mode(mode)
         table = self.embeddings
         values, scale, zero = quantized.quantize_table(table.numpy(), mode, config)
         quantized.drop_weight(self, table)

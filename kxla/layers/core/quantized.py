@@ -6,7 +6,8 @@ names, shapes and order, and switches the layer's policy to
 ``"<mode>_from_<policy>"``. A layer built under a quantized policy (loaded from
 a quantized model's config) creates the same variables directly. The forward
 is one ``quantized_dot`` op (kxla/ops/quantized.py) for Dense and EinsumDense;
-Embedding's is take / cast / divide, as Keras's.
+Embedding's is take / cast / divide, as Keras's. float8 (which keeps the
+float kernel) is in ``quantized_float8``.
 """
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from ...quantizers import (AbsMaxQuantizer, Int4QuantizationConfig, Quantization
 
 SAVE_ORDER = {
     "kernel": {None: ["kernel", "bias"], "int8": ["kernel", "bias", "kernel_scale"],
-               "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"]},
+               "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
+               "float8": ["kernel", "bias", "inputs_scale", "inputs_amax_history", "kernel_scale",
+                          "kernel_amax_history", "outputs_grad_scale", "outputs_grad_amax_history"]},
     "embeddings": {None: ["embeddings"], "int8": ["embeddings", "embeddings_scale"],
                    "int4": ["embeddings", "embeddings_scale", "embeddings_zero", "g_idx"]},
 }
@@ -55,6 +58,13 @@ def quantize_layer(layer, mode, type_check, config):
     from ... import dtype_policies
     if layer.dtype_policy is None or layer.dtype_policy.quantization_mode is None:
         layer.dtype_policy = dtype_policies.get(policy_after(layer, mode, config))
+
+
+def refuse_table_mode(mode):
+    """Keras's Embedding error for a mode it has no table form of (float8): ``model.quantize`` warns."""
+    if mode not in ("int8", "int4"):
+        raise NotImplementedError(f"Invalid quantization mode. Expected one of ('int8', 'int4'). Received: "
+                                  f"quantization_mode={mode}")
 
 
 def saved_variables(layer, table: str) -> list:
@@ -188,6 +198,7 @@ def check_buildable(layer, mode):
 def build_quantized_table(layer, mode, config):
     """Keras's Embedding ``_int8_build`` / ``_int4_build``: the table int8 (int4 packed along the output
     axis), a scale per row, and for int4 sub-channel a zero point per row and group plus ``g_idx``."""
+    refuse_table_mode(mode)
     rows, cols = layer.input_dim, layer.output_dim
     block = int4_block_size(layer, config) if mode == "int4" else None
     block = None if block == -1 else block

@@ -62,6 +62,9 @@ class ReversibleEmbedding(Embedding):
 
     def _quantize(self, mode, config, type_check):
         quantized.refuse_subclass(self, ReversibleEmbedding, type_check)
+        if mode not in ("int8", "int4"):
+            self.quantization_config = config                  # as Keras, before its error
+        quantized.refuse_table_mode(mode)
         if mode != "int8":
             raise UnsupportedQuantization(f"kxla's ReversibleEmbedding supports int8 quantization only, not {mode!r}")
         self.quantization_config = config
