@@ -19,6 +19,9 @@ CASES = {
               "columns": _HEART},
     "custom": {"seed": 3, "n": 24, "call_rows": 4, "adapt": "dict", "output_mode": "dict",
                "columns": {"text": ("phrase",), "x": ("normal",), "r": ("int", 0, 10)}},
+    "numeric": {"seed": 4, "n": 30, "call_rows": 9, "adapt": "dict", "output_mode": "concat",
+                "columns": {"float_1": ("normal",), "float_2": ("normal",), "float_3": ("uniform", 0.0, 1.0),
+                            "int_1": ("int", 0, 9), "int_2": ("int", 0, 50), "int_3": ("int", 0, 6)}},
 }
 
 _WORDS = ["red", "green", "blue", "cat", "dog", "the", "a", "runs", "sleeps"]
@@ -47,6 +50,12 @@ def build(FS, spec, layers=None):
         text = FS.feature(preprocessor=layers.TextVectorization(output_mode="tf_idf"), dtype="string",
                           output_mode="float")
         return FS({"text": text, "x": "float", "r": FS.float_rescaled(scale=2.0, offset=1.0)}, output_mode="dict")
+    if spec is CASES["numeric"]:                    # every feature numeric: a model can start from the raw inputs
+        features = {"float_1": FS.float(), "float_2": FS.float_normalized(), "float_3": FS.float_discretized(num_bins=3),
+                    "int_1": FS.integer_categorical(max_tokens=5, num_oov_indices=2),
+                    "int_2": FS.integer_hashed(num_bins=32), "int_3": FS.integer_categorical(max_tokens=5)}
+        crosses = [FS.cross(("float_3", "int_1"), crossing_dim=32), FS.cross(("int_1", "int_2"), crossing_dim=32)]
+        return FS(features, crosses=crosses, output_mode="concat")
     if spec is CASES["concat"]:
         features = {"f": "float_normalized", "s": "string_categorical", "i": FS.integer_categorical(max_tokens=5),
                     "d": FS.float_discretized(num_bins=4), "r": FS.float_rescaled(scale=0.01, offset=-0.5),

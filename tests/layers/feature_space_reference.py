@@ -59,8 +59,12 @@ def run_case(name):
         keys = list(out)
     else:
         outputs, single, keys = _plain(out), _plain(single), None
-    return fs, {"state": _state(fs), "outputs": outputs, "single": single, "output_keys": keys,
-                "config": keras.saving.serialize_keras_object(fs)}
+    result = {"state": _state(fs), "outputs": outputs, "single": single, "output_keys": keys,
+              "config": keras.saving.serialize_keras_object(fs)}
+    if name == "numeric":                       # Keras's model from the raw inputs (un-jitted on JAX)
+        model = keras.Model(fs.get_inputs(), fs.get_encoded_features())
+        result["model_outputs"] = _plain(model.predict({k: v[:, None] for k, v in batch.items()}, batch_size=4))
+    return fs, result
 
 
 def main():

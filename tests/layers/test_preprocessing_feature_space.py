@@ -166,6 +166,33 @@ def test_dict_mode_model_predicts_as_keras(keras):
     np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_numeric_model_from_raw_inputs_matches_keras(keras, tmp_path):
+    fs, data, spec = _case("numeric")
+    raw = {k: v[:spec["call_rows"], None] for k, v in data.items()}
+    inputs, encoded = fs.get_inputs(), fs.get_encoded_features()
+    assert {k: (tuple(t.shape), t.dtype) for k, t in inputs.items()} == \
+        {k: ((None, 1), "float32" if k.startswith("float") else "int32") for k in data}
+    preprocess = kxla.Model(inputs, encoded)                  # Keras's test_saving model, fed raw features
+    np.testing.assert_allclose(preprocess.predict(raw, batch_size=4, verbose=0), REF["numeric"]["model_outputs"],
+                               rtol=1e-5, atol=1e-6)
+    _, hidden, out, theirs = _dense_pair(keras, encoded.shape[-1], seed=2)
+    y = out(hidden(encoded))
+    end_to_end, training = kxla.Model(inputs, y), kxla.Model(encoded, y)          # both of the example's models
+    end_to_end.set_weights(theirs.get_weights())
+    expected = theirs.predict(np.asarray(REF["numeric"]["outputs"], "float32"), verbose=0)
+    np.testing.assert_allclose(end_to_end.predict(raw, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(training.predict(np.asarray(fs(raw)), verbose=0), expected, rtol=1e-5, atol=1e-6)
+    end_to_end.compile("adam", "mse")
+    history = end_to_end.fit({k: v[:, None] for k, v in data.items()}, np.arange(len(data["int_1"]), dtype="float32"),
+                             batch_size=8, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all() and history.history["loss"][-1] < history.history["loss"][0]
+    end_to_end.save(str(tmp_path / "e2e.kxla"))      # the host node is bound to this FeatureSpace's state
+    np.testing.assert_allclose(kxla.models.load_model(str(tmp_path / "e2e.kxla")).predict(raw, verbose=0),
+                               end_to_end.predict(raw, verbose=0), rtol=1e-6)
+    with pytest.raises(ValueError, match="jax_call"):
+        end_to_end.save(str(tmp_path / "e2e.keras"))
+
+
 class _Batches(PyDataset):
     def __init__(self, batches):
         super().__init__()

@@ -6,22 +6,19 @@ hashing layers: ``adapt`` learns each feature's vocabulary / statistics /
 bin boundaries, ``feature_space(dict_of_arrays)`` returns the encoded batch
 (the same values, order and widths as Keras: features sorted by name, then
 crosses sorted by name; ``one_hot`` features as ``CategoryEncoding``
-multi-hot vectors). ``get_encoded_features()`` gives the graph inputs for
-the encoded data (``kxla.Input`` tensors: one for ``"concat"``, one per
-feature for ``"dict"``), so ``Model(inputs=fs.get_encoded_features(), ...)``
-is trained on ``fs(raw_batch)``. A model from the raw inputs
-(``get_inputs()``) through the FeatureSpace cannot be built: kxla compiles
-models to XLA, where strings and table lookups do not run (Keras's JAX
-backend runs such a model un-jitted for numeric features); such a Model
-raises an error that says what to do instead.
+multi-hot vectors). ``get_encoded_features()`` gives tensors that are model
+inputs (``Model(inputs=fs.get_encoded_features(), ...)`` is fed
+``fs(raw_batch)``); with numeric features only they are also computed from
+``get_inputs()`` by one host-callback node (``feature_space_graph``), so a
+model can start from the raw inputs too, as on Keras's JAX backend.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.input_layer import Input
 from ..layer import Layer, unique_name
 from . import feature_space_data as data_lib
+from . import feature_space_graph as graph_lib
 
 
 class Cross:
@@ -167,7 +164,7 @@ class FeatureSpace(Layer):
             raise ValueError("Invalid value for argument `output_mode`. Expected one of {'dict', 'concat'}. "
                              f"Received: output_mode={output_mode}")
         self.output_mode = output_mode
-        self.inputs = {key: data_lib.RawInput(key, value.dtype) for key, value in self.features.items()}
+        self.inputs = graph_lib.raw_inputs(self.features)
         self.preprocessors = {key: value.preprocessor for key, value in self.features.items()}
         from .hashing import HashedCrossing
         self.crossers = {c.name: HashedCrossing(c.crossing_dim, name=c.name) for c in self.crosses}
@@ -246,25 +243,19 @@ class FeatureSpace(Layer):
 
     # -- symbolic ends --------------------------------------------------------------------------
     def get_inputs(self):
-        """The raw inputs, ``{name: RawInput}`` (shape ``(None, 1)`` and the feature's dtype).
+        """The raw inputs ``{name: tensor}`` (shape ``(None, 1)``, the feature's dtype).
 
-        They describe the data to call the FeatureSpace on; they are not graph tensors (the FeatureSpace
-        runs on the host), so a Model cannot start from them: build it on ``get_encoded_features()``.
+        ``kxla.Input`` tensors when every feature is numeric (a Model can start from them); with a string
+        feature, ``RawInput`` descriptions that a Model refuses (build it on ``get_encoded_features()``).
         """
         self._check_if_built()
         return self.inputs
 
     def get_encoded_features(self):
-        """``kxla.Input`` tensor(s) for the encoded data: ``(None, width)`` float32, or a dict of them."""
+        """The encoded data as model inputs: ``(None, width)`` float32, or a dict of them (see the module)."""
         self._check_if_adapted()
         if self.encoded_features is None:
-            specs = self._build_encoded_specs()
-            if self.output_mode == "concat":
-                width = sum(dim for _, dim in specs.values())
-                self.encoded_features = Input(shape=(width,), dtype="float32", name=f"{self.name}_encoded")
-            else:
-                self.encoded_features = {key: Input(shape=(dim,), dtype=dtype, name=key)
-                                         for key, (dtype, dim) in specs.items()}
+            self.encoded_features = graph_lib.encoded_features(self, self._build_encoded_specs())
         return self.encoded_features
 
     def _build_encoded_specs(self):
