@@ -20,7 +20,6 @@ from ..naming import snake_case
 from ..remat_scope import call_with_remat
 from . import call as model_call, description, functional, keras_config
 from ..serialization import hooks
-from ..layers.core.input_layer import InputLayer
 
 
 @dataclass

@@ -90,3 +90,14 @@ def test_wrapped_model_round_trips_through_the_kxla_layer_entry(tmp_path):
     m.save(tmp_path / "m.kxla")
     got = kxla.models.load_model(tmp_path / "m.kxla")
     np.testing.assert_allclose(got.predict(x, verbose=0), m.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_every_hook_the_source_asks_for_is_bound():
+    import pathlib
+    import re
+    root = pathlib.Path(kxla.__file__).parent
+    asked = {m for p in root.rglob("*.py") for m in re.findall(r"""hooks\.get\(["'](\w+)["']\)""", p.read_text())}
+    assert {"save_model", "save_weights", "load_weights", "rebuild_model"} <= asked
+    asked |= {"load_model", "save_model"}                 # kxla.models's names, asked by name
+    hooks.load_plugins()
+    assert asked <= set(hooks._BOUND), sorted(asked - set(hooks._BOUND))
