@@ -48,7 +48,7 @@ _NAMES = {
 # layer and model classes, and the file-format hooks Model.save / load_weights / kxla.models.load_model call.
 # kxla.serialization imports them, in this order, the first time a lookup finds what they provide missing, so
 # the packages themselves import only downwards (README, "Layout of the code").
-_SERIALIZATION_PLUGINS = ("kxla.layers", "kxla.models", "kxla.saving.model_hooks")
+_SERIALIZATION_PLUGINS = ("kxla.layers", "kxla.models", "kxla.saving.model_hooks", "kxla.distillation")
 
 
 def version() -> str:

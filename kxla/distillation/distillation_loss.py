@@ -23,6 +23,36 @@ def _convert_loss_to_function(loss_item):
     return loss_item
 
 
+def _serialize_loss(loss):
+    """Keras's form of the loss structure: a loss named by a function (``"mse"``) is that function
+    (``{"module": "builtins", "class_name": "function", ...}``), as Keras's ``losses.get`` returns it."""
+    from ..serialization.serialization_lib import serialize_keras_object
+    if loss is None:
+        return None
+    if isinstance(loss, (list, tuple)):
+        return [_serialize_loss(l) for l in loss]
+    if isinstance(loss, dict):
+        return {k: _serialize_loss(v) for k, v in loss.items()}
+    if type(loss) is losses_mod.LossFunctionWrapper and not loss._fn_kwargs and callable(loss.fn):
+        loss = loss.fn
+    if callable(loss) and not isinstance(loss, losses_mod.Loss) and hasattr(loss, "__name__"):
+        return {"module": "builtins", "class_name": "function", "config": loss.__name__,
+                "registered_name": "function"}
+    return serialize_keras_object(loss)
+
+
+def _deserialize_loss(loss):
+    """A serialized loss structure back to losses (entries the model reader already rebuilt stay)."""
+    if loss is None or callable(loss) or isinstance(loss, str):
+        return loss
+    if isinstance(loss, (list, tuple)):
+        return [_deserialize_loss(l) for l in loss]
+    if isinstance(loss, dict) and "class_name" not in loss:
+        return {k: _deserialize_loss(v) for k, v in loss.items()}
+    from ..serialization.serialization_lib import deserialize_keras_object
+    return deserialize_keras_object(loss)
+
+
 def _sum(values):
     return ops.sum(ops.stack([ops.convert_to_tensor(v, "float32") if isinstance(v, float) else v
                               for v in tree.flatten(values)]))
@@ -74,13 +104,13 @@ class FeatureDistillation(DistillationLoss):
         return _sum(tree.map_structure(apply, self.loss, teacher_outputs, student_outputs))
 
     def get_config(self):
-        return {"loss": losses_mod.serialize(self.loss), "teacher_layer_name": self.teacher_layer_name,
+        return {"loss": _serialize_loss(self.loss), "teacher_layer_name": self.teacher_layer_name,
                 "student_layer_name": self.student_layer_name}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["loss"] = losses_mod.deserialize(config["loss"])
+        config["loss"] = _deserialize_loss(config["loss"])
         return cls(**config)
 
 
@@ -112,11 +142,10 @@ class LogitsDistillation(DistillationLoss):
         return _sum(tree.map_structure(apply, self.loss, teacher, student))
 
     def get_config(self):
-        from ..saving import serialize_keras_object
-        return {"temperature": self.temperature, "loss": serialize_keras_object(self.loss)}
+        return {"temperature": self.temperature, "loss": _serialize_loss(self.loss)}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["loss"] = losses_mod.deserialize(config["loss"])
+        config["loss"] = _deserialize_loss(config["loss"])
         return cls(**config)

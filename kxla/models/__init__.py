@@ -12,7 +12,7 @@ __all__ = ["Input", "InputLayer", "Model", "Sequential", "load_model", "save_mod
 # The model classes register into the name registry below them (kxla.serialization): names resolve to them,
 # and a model used as a layer rebuilds from its description, without kxla.serialization importing models.
 _builtins.register_classes(InputLayer=InputLayer, Sequential=Sequential, Functional=Model, Model=Model)
-_builtins.register_base("model", Model, config_args=("inputs", "outputs", "name"), final=False)
+_builtins.register_base("model", Model, config_args=("inputs", "outputs", "name", "trainable", "dtype"), final=False)
 _hooks.bind(rebuild_model=_description.rebuild_model)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..object_registration import UnknownObjectError, get_registered_name, lookup
 from ..serialization import values as fmt
-from ..serialization.builtins import builtin_layers
+from ..serialization.builtins import builtin_class, builtin_layers
 from ..serialization.layer_entries import build_layer, serialize_layer
 from ..serialization.values import Unserializable as _Unserializable, plain as _plain
 
@@ -184,6 +184,8 @@ def rebuild_model(desc: dict, custom_objects=None, where: str = "model"):
     name = fmt.field(desc, "name", str, where)
     trainable = fmt.field(desc, "trainable", bool, where, default=True)
     builtins = builtin_layers()
+    if class_name not in builtins and builtin_class(class_name) is not None:    # (kxla.distillation's ...)
+        builtins = builtin_layers()
     try:
         if kind == "sequential":
             cls = lookup(class_name, "model class", custom_objects, builtins, base=Sequential)

@@ -39,7 +39,8 @@ def _model_class(model):
         return "keras", "Sequential"
     if type(model) is Model and model._functional:
         return "keras.src.models.functional", "Functional"
-    return None, type(model).__name__
+    from ..serialization.serialization_lib import _builtin_module
+    return _builtin_module(type(model)), type(model).__name__       # keras.distillation's Distiller
 
 
 def model_entry(model) -> dict:
@@ -317,10 +318,27 @@ def compile_config(model) -> dict | None:
             "jit_compile": True}
 
 
+def skips_compile(model) -> bool:
+    """Keras's rule: a model class overriding ``compile()`` but not ``compile_from_config()`` is loaded
+    uncompiled, with Keras's warning (its ``compile`` may not take the saved arguments)."""
+    import warnings
+    from . import Model
+    custom = type(model).compile is not Model.compile and \
+        type(model).compile_from_config is Model.compile_from_config
+    if custom:
+        warnings.warn("`compile()` was not called as part of model loading because the model's `compile()` "
+                      "method is custom. All subclassed Models that have `compile()` overridden should also "
+                      "override `get_compile_config()` and `compile_from_config(config)`. Alternatively, you "
+                      "can call `compile()` manually after loading.", stacklevel=3)
+    return custom
+
+
 def compile_from_config(model, config: dict, custom_objects, where):
     """Compile ``model`` as a Keras compile config says (FormatError naming ``where`` when it cannot)."""
     from ..serialization.serialization_lib import deserialize_keras_object
     from ..serialization.values import FormatError
+    if skips_compile(model):
+        return
     try:
         kwargs = {k: deserialize_keras_object(config.get(k), custom_objects, where=f"{where}: compile_config.{k}")
                   for k in ("optimizer", "loss", "loss_weights", "metrics", "weighted_metrics")}

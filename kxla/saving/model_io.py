@@ -281,6 +281,9 @@ def _load(path: str, payload: dict, custom_objects, compile: bool):
     compile_section = payload.get("compile")
     if compile_section is None:
         return model
+    from ..models.keras_config import skips_compile
+    if skips_compile(model):
+        return model
     where = f"{path}: compile"
     optimizer = _build_optimizer(opt_section, custom_objects, f"{path}: optimizer") if opt_section else "rmsprop"
     kwargs = compile_arguments(compile_section, custom_objects, where)

@@ -11,7 +11,7 @@ package not imported yet loads the registering packages the package root names
 """
 from __future__ import annotations
 
-__all__ = ["register_namespace", "register_classes", "register_base", "base", "builtin_layers"]
+__all__ = ["register_namespace", "register_classes", "register_base", "base", "builtin_layers", "builtin_class"]
 
 _NAMESPACES: list = []        # (namespace dict, base class): its public subclasses of base are built-ins
 _CLASSES: dict = {}           # name -> class (the model classes)
@@ -52,6 +52,17 @@ def base(kind: str, load: bool = True):
 def bases() -> list:
     """``[(class, config arguments, final)]`` for the registered bases (``fit_config`` walks a class's MRO)."""
     return list(_BASES.values())
+
+
+def builtin_class(name: str):
+    """The built-in class saved as ``name``, or None; a name not registered yet loads every registering
+    package first (``kxla.distillation``'s classes register when it is imported)."""
+    found = builtin_layers().get(name)
+    if found is None:
+        from .hooks import load_plugins
+        load_plugins()
+        found = builtin_layers().get(name)
+    return found
 
 
 def builtin_layers() -> dict:

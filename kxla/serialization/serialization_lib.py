@@ -75,7 +75,7 @@ def _builtin_module(obj_type) -> str | None:
                             ("initializers", "keras.initializers"), ("regularizers", "keras.regularizers"),
                             ("constraints", "keras.constraints"), ("losses", "keras.losses"),
                             ("metrics", "keras.metrics"), ("optimizers.schedules", "keras.optimizers.schedules"),
-                            ("optimizers", "keras.optimizers")):
+                            ("optimizers", "keras.optimizers"), ("distillation", "keras.distillation")):
         if mod.startswith(f"kxla.{part}"):
             return keras_mod
     return None
@@ -249,6 +249,9 @@ def _resolve_class(entry: dict, custom_objects, where: str):
     obj = registry.get_registered_object(class_name, custom, _builtin_table(entry.get("module")))
     if obj is None and entry.get("module") is None:
         obj = registry.get_registered_object(class_name, None, builtin_layers())
+    if obj is None and isinstance(class_name, str):         # a built-in of a package not imported yet
+        from .builtins import builtin_class
+        obj = builtin_class(class_name)
     if obj is None:
         raise registry.UnknownObjectError(
             f"{where}: unknown object {reg or class_name!r} (module {entry.get('module')!r}): it is not built "
@@ -263,6 +266,10 @@ def _function_from(name, custom_objects, where: str):
         return obj
     if name in activations._ACTIVATIONS:
         return activations._ACTIVATIONS[name]
+    from .. import losses                   # a loss function saved by name (Keras: keras.losses.<name>)
+    fn = getattr(losses, name, None) if isinstance(name, str) and not name.startswith("_") else None
+    if callable(fn) and not isinstance(fn, type):
+        return fn
     raise registry.UnknownObjectError(f"{where}: unknown function {name!r}: register it with "
                                       "@register_keras_serializable() or pass it in custom_objects")
 

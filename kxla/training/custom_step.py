@@ -53,7 +53,7 @@ class Layout:
 
 def _batch(xs, ys, sw, weighted: bool):
     x = xs[0] if len(xs) == 1 else list(xs)
-    if ys is None:
+    if not ys:                       # no labels: Keras passes ``(x,)``
         return (x,)
     y = ys[0] if len(ys) == 1 else list(ys)
     return (x, y, sw) if weighted else (x, y)
@@ -186,9 +186,18 @@ def metric_fns(model, fallback):
         values, logs = ms
         for var, value in zip(layout.metric_vars, values):     # metric objects see the epoch's state
             var.assign(value)
-        return _flat_logs(jax.device_get(logs)) if logs is not None else {}
+        return _in_metrics_order(_flat_logs(jax.device_get(logs)), layout.metrics) if logs is not None else {}
 
     return MetricFns(init, result)
+
+
+def _in_metrics_order(logs: dict, metrics: list) -> dict:
+    """The step's logs in the order of ``model.metrics``, then the other keys sorted (Keras's order of
+    ``evaluate``'s list; the jitted step hands its logs back with sorted keys)."""
+    names = [getattr(m, "log_name", m.name) for m in metrics]
+    ordered = {k: logs[k] for k in names if k in logs}
+    ordered.update((k, logs[k]) for k in sorted(logs) if k not in ordered)
+    return ordered
 
 
 def _flat_logs(logs) -> dict:

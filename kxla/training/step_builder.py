@@ -139,10 +139,17 @@ class StepBuilder:
             l.dtype_policy.needs_loss_scaling for l in leaf_layers(self))
 
     def _split(self, traced):
-        """Variables of the traced graph: (trainable params, frozen params, state)."""
+        """Variables of the traced graph: (trainable params, frozen params, state). A model with its own
+        step also gets the variables its graph does not read (Keras hands such a step every variable of
+        the model: a distiller's teacher, for one)."""
         params, frozen, state = [], [], []
         for v, var in zip(traced.graph.params + traced.graph.state, traced.variables):
             (state if v.kind == "state" else params if v.trainable else frozen).append(var)
+        if any(overrides_step(self, kind) for kind in ("train", "test", "predict")):
+            read = {id(var) for var in traced.variables}
+            for var in self.weights:
+                if id(var) not in read:
+                    (state if var.kind == "state" else params if var.trainable else frozen).append(var)
         return params, frozen, state
 
     # -- metrics ------------------------------------------------------------------------------
