@@ -48,9 +48,13 @@ class Pass:
 
     Attributes:
       name: the pass name used in pipeline text (class-level).
+      regions: whether the pass manager also runs it on regions (class-level).
     """
 
     name: ClassVar[str] = ""
+    #: also run on every region (an op's isolated sub-graph, e.g. scan's body), recursively; passes that
+    #: leave this False treat an op with a region as opaque (see docs/passes.md, "Regions and the scan op")
+    regions: ClassVar[bool] = False
 
     def run(self, graph, rw) -> bool:  # pragma: no cover - abstract
         """Transform ``graph`` in place through ``rw`` (a ``Rewriter``); return whether it changed."""

@@ -157,6 +157,15 @@ def _timer(stream, clock: list):
     return callback
 
 
+def _run_on_regions(p, graph) -> bool:
+    """Run pass ``p`` on every region of ``graph``'s nodes, recursively; returns whether any changed."""
+    changed = False
+    for _, _, region in graph.regions():
+        changed = bool(p.run(region, Rewriter(region))) or changed
+        changed = _run_on_regions(p, region) or changed
+    return changed
+
+
 class PassManager:
     """Runs a pipeline of passes on a copy of a graph.
 
@@ -216,6 +225,8 @@ class PassManager:
             t0 = time.perf_counter()
             try:
                 changed = p.run(g, rw)
+                if p.regions:
+                    changed = _run_on_regions(p, g) or changed
             except PassError:
                 raise
             except Exception as e:

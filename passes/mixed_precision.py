@@ -22,6 +22,10 @@ Options:
   skip: layer names whose nodes stay float32 (a layer with ``dtype="float32"``
     in a mixed model). A node's layer is the last component of its layer path.
 
+Regions (a ``scan`` body: an RNN cell over a time axis of unknown length)
+are converted too (``Pass.regions``): their values keep their types at the
+region's boundary, so the loop's carries stay float32.
+
 Counters: ``casts_inserted``, ``nodes_converted``.
 """
 from __future__ import annotations
@@ -42,6 +46,7 @@ class MixedPrecision(Pass):
     """Cast the inputs of matmul/conv nodes to the policy's compute dtype and their results back to float32."""
 
     name = "mixed-precision"
+    regions = True          # a scan body's matmuls too (a cell over an unknown time axis), as when unrolled
     policy: Literal["mixed_bfloat16", "mixed_float16"] = "mixed_bfloat16"
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()

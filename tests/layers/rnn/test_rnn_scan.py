@@ -45,7 +45,7 @@ def make_cell_class(keras, ops_):
     return MinimalCell
 
 
-Cell = make_cell_class(kxla, ops)
+Cell = kxla.saving.register_keras_serializable(package="rnn_scan_tests")(make_cell_class(kxla, ops))
 
 
 def trace(fn, arrays, time_known, training=False, timed=None):
@@ -271,3 +271,26 @@ def test_scan_graph_round_trips_and_passes_preserve_meaning():
         optimized = PassManager(pipeline, verify=True).run(graph)
         assert len(scan_nodes(optimized)) == 1
         np.testing.assert_allclose(run(optimized, variables, [x])[0], expected[0], rtol=1e-5, atol=1e-6)
+
+
+def test_bidirectional_stateful_and_mixed_precision_agree_with_known_time():
+    x = RNG.normal(size=(3, 6, 4)).astype("float32")
+    results = []
+    for steps in (None, 6):
+        inp = kxla.Input((steps, 4))
+        bi = kxla.layers.Bidirectional(kxla.layers.RNN(Cell(5), return_sequences=True))
+        mixed = kxla.layers.RNN(Cell(2, dtype="mixed_bfloat16"))        # the body's matmuls in bfloat16 too
+        model = kxla.Model(inp, [bi(inp), mixed(inp)])
+        inp = kxla.Input((steps, 4), batch_size=3)
+        stateful = kxla.layers.RNN(Cell(3), stateful=True)
+        calls = kxla.Model(inp, stateful(inp))
+        if results:
+            model.set_weights(weights[0])
+            calls.set_weights(weights[1])
+        weights = model.get_weights(), calls.get_weights()
+        assert [n.op for n in model.trace(False).graph.nodes].count("scan") == (3 if steps is None else 0)
+        first = np.asarray(calls(x))                       # a call advances the stateful layer's states
+        results.append(model.predict(x, verbose=0) + [first, np.asarray(calls(x)), np.asarray(stateful.states[0])])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(results[0][2], results[0][3])   # the second call started from the carried states
