@@ -7,7 +7,7 @@ Optional ``bias`` / ``mask`` are extra inputs flagged by attributes.
 ``ctc_loss`` is the CTC forward algorithm in log space over the
 blank-interleaved label sequence (one ``lax.scan`` over time), with Keras's
 ``-1e5`` standing in for log(0). ``ctc_decode`` implements Keras's greedy
-strategy; ``beam_search`` is refused with a clear error.
+strategy here and its beam search in ``kxla/ops/ctc.py``.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .lazy_jax import jax, jnp
 from ..ir import Attr
 from . import families as F
 from .catalog import alias, op
+from .ctc import ctc_beam_search_decode
 from .nn_more import eval_shape_rule
 
 _LOG_EPSILON = -1e5
@@ -136,13 +137,17 @@ _greedy_row = op("ctc_greedy_decode", "inputs, sequence_lengths, merge_repeated=
 
 def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True,
                mask_index=0):
-    """Decode CTC outputs, as ``keras.ops.nn.ctc_decode`` (the ``greedy`` strategy).
+    """Decode CTC outputs, as ``keras.ops.nn.ctc_decode``: ``strategy="greedy"`` or ``"beam_search"``.
 
     Returns:
-      ``(decoded, scores)``: ``decoded`` int32 ``[1, batch, max_time]`` padded with -1, ``scores`` ``[batch, 1]``.
+      ``(decoded, scores)``: ``decoded`` int32 ``[1, batch, max_time]`` padded with -1 and ``scores``
+      ``[batch, 1]`` (greedy: minus the sum of the best logits); beam search: ``[top_paths, batch,
+      max_time]`` and the paths' log probabilities ``[batch, top_paths]``.
     """
-    if strategy == "beam_search":
-        raise ValueError("ctc_decode: strategy='beam_search' is not supported by kxla; use strategy='greedy'")
+    if strategy == "beam_search":           # kxla/ops/ctc.py (merge_repeated has no effect, as in Keras)
+        return ctc_beam_search_decode(inputs, sequence_lengths, beam_width=int(beam_width),
+                                      top_paths=int(top_paths),
+                                      mask_index=None if mask_index is None else int(mask_index))
     if strategy != "greedy":
         raise ValueError(f"Invalid strategy {strategy}. Supported values are 'greedy' and 'beam_search'.")
     return _greedy_row(inputs, sequence_lengths, merge_repeated=bool(merge_repeated),

@@ -66,8 +66,6 @@ def test_refusals_name_what_is_unsupported():
         kxla.ops.dot_product_attention(q, q, q, attn_logits_soft_cap=20.0)
     with pytest.raises(ValueError, match="flash_attention=True"):
         kxla.ops.dot_product_attention(q, q, q, flash_attention=True)
-    with pytest.raises(ValueError, match="beam_search"):
-        kxla.ops.ctc_decode(np.ones((1, 3, 4), "float32"), np.array([3]), strategy="beam_search")
     with pytest.raises(ValueError, match="bincount: the output shape depends"):
         kxla.ops.numpy.bincount(_symbolic((None,), "int32"), minlength=4)
     with pytest.raises(ValueError, match="sparse"):
