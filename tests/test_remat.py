@@ -191,3 +191,41 @@ def test_rematerialization_shrinks_the_saved_residuals():
     block = bench.residual_bytes(bench.build("block", depth=2, width=8, hidden=32), 16)
     assert block == 2 * 16 * 8 * 4                  # only each block's output (batch 16, width 8, f32)
     assert plain >= 2 * (16 * 8 + 2 * 16 * 32) * 4   # and, without remat, each hidden activation too
+
+
+def test_a_cell_created_in_the_scope_is_checkpointed_inside_the_scan_body():
+    class Cell(layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = self.state_size = units
+
+        def build(self, input_shape):
+            self.k = self.add_weight(shape=(input_shape[-1], self.units), name="k")
+
+        def call(self, x, states):
+            h = kxla.ops.tanh(kxla.ops.matmul(x, self.k) + states[0])
+            return h, [h]
+
+    def make(scope):
+        with scope:
+            rnn = layers.RNN(Cell(4, name="cell"), return_sequences=True, name="rnn")
+        inp = kxla.Input((None, 3))
+        return kxla.Model(inp, rnn(inp))
+
+    ours, plain = make(kxla.RematScope("full")), make(kxla.RematScope(None))
+    plain.set_weights(ours.get_weights())
+    text = str(ours.to_ir(training=True))
+    assert "scan(" in text and "// rnn/cell [remat 0]" in text and "[remat" not in str(plain.to_ir(training=True))
+    x = np.random.default_rng(1).normal(size=(2, 5, 3)).astype("float32")
+
+    def loss(model):
+        fn = kxla.lower(model.to_ir(training=True))
+        names = [v.ir_name for v in model.weights]
+        return lambda ws: fn(dict(zip(names, ws)), {}, [x], training=True)[0][0].sum()
+
+    ws = [np.asarray(w) for w in ours.get_weights()]
+    assert "remat2[" in str(jax.make_jaxpr(jax.grad(loss(ours)))(ws))
+    got, want = jax.value_and_grad(loss(ours))(ws), jax.value_and_grad(loss(plain))(ws)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    for g, w in zip(got[1], want[1]):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
