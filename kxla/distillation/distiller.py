@@ -29,6 +29,7 @@ import jax.numpy as jnp
 
 from .. import ops, tree
 from ..models import Model
+from ..optimizers import Optimizer
 from ..utils.data import unpack_x_y_sample_weight
 from . import distiller_checks as checks
 from .distillation_loss import _convert_loss_to_function
@@ -155,14 +156,18 @@ class Distiller(Model):
         trainable, non_trainable, optimizer_values, metric_values = state
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         names = self._variable_names()
+        scaling = self.optimizer.state_from_list(list(optimizer_values))[0] \
+            if type(self.optimizer).scale_loss is not Optimizer.scale_loss else None   # LossScaleOptimizer
 
         def loss_fn(trainable):
             values = dict(zip(names[0], trainable))
             values.update(zip(names[1], non_trainable))
             parts, y_pred = self._stateless_parts(values, x, y, True)
-            return parts[2], (parts, y_pred, [values[n] for n in names[1]])
+            scaled = parts[2] if scaling is None else self.optimizer.scale_loss(parts[2], scaling)
+            return scaled, (parts, y_pred, [values[n] for n in names[1]])
 
-        (loss, (parts, y_pred, non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+        (_, (parts, y_pred, non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(trainable)
+        loss = parts[2]
         trainable, optimizer_values = self.optimizer.stateless_apply(optimizer_values, grads, trainable)
         logs, metric_values = self._update_metric_values(metric_values, loss, parts, x, y, y_pred, sample_weight)
         return logs, (trainable, non_trainable, optimizer_values, metric_values)

@@ -148,3 +148,29 @@ def test_fit_with_validation_and_without_labels_for_distillation_only():
     before = distiller.student.get_weights()
     distiller.fit(X, batch_size=8, epochs=1, verbose=0)          # no labels: the distillation term alone
     assert any(not np.allclose(a, b) for a, b in zip(before, distiller.student.get_weights()))
+
+
+def _train_weighted(lib, weights=None):
+    build, losses, kwargs, _ = CASES["logits"]
+    distiller = _distiller(lib, build, losses, student_loss_weight=0.3)
+    if weights is not None:
+        distiller.set_weights(weights)
+    start = distiller.get_weights()
+    distiller.compile(optimizer=lib.optimizers.LossScaleOptimizer(lib.optimizers.SGD(0.1)),
+                      loss="sparse_categorical_crossentropy", weighted_metrics=["accuracy"])
+    sample_weight = np.linspace(0.1, 1.0, len(X)).astype("float32")
+    history = distiller.fit(X, Y, sample_weight=sample_weight, batch_size=8, epochs=2, shuffle=False,
+                            verbose=0).history
+    return start, history, distiller.student.get_weights()
+
+
+def test_loss_scale_optimizer_and_sample_weights_match_keras(keras):
+    """The step scales the loss as Keras's (``optimizer.scale_loss``); sample weights reach only the
+    weighted metrics (Keras's distiller loss ignores them)."""
+    start, ours, ours_weights = _train_weighted(kxla)
+    _, theirs, theirs_weights = _train_weighted(keras, start)
+    assert set(ours) == set(theirs)
+    for key, values in theirs.items():
+        np.testing.assert_allclose(ours[key], values, rtol=2e-5, atol=1e-6, err_msg=key)
+    for a, b in zip(ours_weights, theirs_weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
