@@ -73,6 +73,15 @@ class CallbackList:
         """Whether any callback overrides batch hook ``hook`` (else fit skips building its logs)."""
         return bool(self.batch_listeners[hook])
 
+    def throttle(self, hook: str):
+        """``next_due() -> time.time()`` before which no listener of batch hook ``hook`` needs a call
+        (each says so with ``_throttle(hook)``, e.g. the progress bar between redraws); None when some
+        listener needs every call."""
+        dues = [getattr(cb, "_throttle", lambda h: None)(hook) for cb in self.batch_listeners[hook]]
+        if not dues or any(d is None for d in dues):
+            return None
+        return dues[0] if len(dues) == 1 else (lambda: min(d() for d in dues))
+
     def call(self, hook: str, *args):
         targets = self.batch_listeners.get(hook, self.callbacks)
         for cb in targets:

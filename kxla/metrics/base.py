@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import functools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -114,6 +115,9 @@ class MetricVariable:
 
     # --- writing
     def assign(self, value):
+        if isinstance(value, jax.Array) and value.dtype == self._dtype and value.shape == self._shape:
+            self._value = value           # already an array of this variable's type (e.g. fit's metric state)
+            return self
         value = jnp.asarray(value).astype(self._dtype)
         if tuple(value.shape) != self._shape:
             try:

@@ -149,6 +149,15 @@ class Batcher:
             return self.single(idx, pad)
         return batch
 
+    def full_fn(self):
+        """``idx -> (xs, ys)`` of a full batch (no padding, no weights, no mask): the lean train step's
+        arguments when every batch of an epoch is full and there are no sample weights."""
+        if len(self.xs) == 1 and len(self.ys) == 1 and self.ys[0] is not None:
+            x, y = self.xs[0], self.ys[0]
+            return lambda idx: ([x[idx]], [y[idx]])
+        xs, ys = self.xs, self.ys
+        return lambda idx: ([a[idx] for a in xs], [a[idx] if a is not None else None for a in ys])
+
     def stacked(self, group: list, k: int):
         """``k`` padded batches stacked on a new leading axis (``len(group) <= k``; the rest masked)."""
         n = self.xs[0].shape[0]

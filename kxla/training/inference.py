@@ -40,7 +40,7 @@ class Inference:
         data = first_batches(data, steps, batch_size)     # Keras's steps over arrays: the first batches
         verbose = 1 if verbose == "auto" else int(verbose)
         cblist = self._callback_list(callbacks, verbose, {"steps": data_mod.num_batches(data.n, batch_size),
-                                                          "verbose": verbose}, mode="test_only")
+                                                          "verbose": verbose}, run="evaluate")
         logs = self._evaluate_arrays(data, batch_size, cblist)
         return self._format_logs(logs, return_dict)
 
@@ -105,7 +105,7 @@ class Inference:
         verbose = 1 if verbose == "auto" else int(verbose)
         rows = batch_size or (32 if data.n >= 32 else _bucket(data.n))
         cblist = self._callback_list(callbacks, verbose, {"steps": data_mod.num_batches(data.n, rows),
-                                                          "verbose": verbose})
+                                                          "verbose": verbose}, run="predict")
         chunks = self._predict_batches(data, rows, cblist)
         n = data.n
         results = [np.concatenate([np.asarray(outs[i])[:max(real, 0)] for outs, real in chunks])

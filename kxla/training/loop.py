@@ -21,66 +21,17 @@ from .. import config as _config
 from ..console import print_msg
 from ..utils.traceback_utils import filter_traceback
 from ..ir import get_op
-from ..seeding import next_seed, numpy_rng
+from ..seeding import next_seed
 from . import compile_stats as _compile_stats_mod
 from . import data as data_mod
 from . import plan as plan_mod
 from . import validation
 from .epoch_iterator import ArrayCursor, first_batches
-from .state import _guard as _PENDING, interrupt_guard, raise_pending
-from .step_builder import current_distribution, step_key
+from .epoch_loop import EpochLoop, LazyLogs  # noqa: F401 - LazyLogs re-exported
+from .state import interrupt_guard
+from .step_builder import MetricFns, current_distribution, overrides_step, step_key
 
 PREFETCH_DEPTH = 2                 # batches prepared ahead of the running step on accelerators
-
-
-class LazyLogs(dict):
-    """A logs dict that fetches metric values from the device only when a callback reads it."""
-
-    __slots__ = ("_fetch", "_state")
-
-    def __init__(self, fetch, state=None):
-        self._fetch, self._state = fetch, state
-
-    def _fill(self):
-        if self._fetch is not None:
-            fetch, self._fetch = self._fetch, None
-            self.update(fetch(self._state))
-
-    def __getitem__(self, k):
-        self._fill()
-        return super().__getitem__(k)
-
-    def __iter__(self):
-        self._fill()
-        return super().__iter__()
-
-    def __len__(self):
-        self._fill()
-        return super().__len__()
-
-    def __contains__(self, k):
-        self._fill()
-        return super().__contains__(k)
-
-    def get(self, k, default=None):
-        self._fill()
-        return super().get(k, default)
-
-    def items(self):
-        self._fill()
-        return super().items()
-
-    def keys(self):
-        self._fill()
-        return super().keys()
-
-    def values(self):
-        self._fill()
-        return super().values()
-
-    def copy(self):
-        self._fill()
-        return dict(self)
 
 
 @dataclass
@@ -97,12 +48,14 @@ class FitRun:
     fixed_step: object            # a device scalar step index for graphs without random ops, else None
     train_1: object
     train_k: object
+    lean: object                  # the lean step for full, unweighted batches on one device, or None
+    metrics: MetricFns
     steps: int
     step_count: int = 0
     cursor: ArrayCursor | None = None
 
 
-class Loop:
+class Loop(EpochLoop):
     """Mixin of ``Trainer``: ``fit``."""
 
     @filter_traceback
@@ -146,7 +99,7 @@ class Loop:
                     run.batcher = self._batcher(train, data.batch_size, run.dist)
                 cblist.on_epoch_begin(epoch, {})
                 ms = self._train_epoch(run, cblist, train.n, data.batch_size, data.shuffle)
-                logs = self._metric_fns("train").result(ms)
+                logs = run.metrics.result(ms)
                 self._keep_metric_state("train", ms)
                 if data.val is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._evaluate_arrays(data.val, validation_batch_size or data.batch_size, cblist)
@@ -161,14 +114,19 @@ class Loop:
         cblist.on_train_end(logs)
         return history
 
-    def _callback_list(self, callbacks, verbose, params, extra=(), mode="train"):
+    def _callback_list(self, callbacks, verbose, params, extra=(), run="fit"):
+        """Keras's CallbackList: the user's callbacks, ``extra`` (fit's History), then a ``ProgbarLogger``
+        when ``verbose`` (unless one was given); ``run`` ("fit", "evaluate", "predict") tells the bar
+        which batch hooks draw."""
         from ..callbacks import CallbackList, ProgbarLogger
-        cbs = list(callbacks or [])
-        if verbose:
-            bar = ProgbarLogger(verbose)
-            bar._mode = mode
-            cbs.append(bar)
-        return CallbackList(cbs + list(extra), self, params)
+        cbs = list(callbacks or []) + list(extra)          # Keras's order: yours, History, the bar
+        bars = [cb for cb in cbs if isinstance(cb, ProgbarLogger)]
+        if verbose and not bars:
+            bars = [ProgbarLogger()]
+            cbs.append(bars[0])
+        for bar in bars:
+            bar._run = run
+        return CallbackList(cbs, self, params)
 
     def _fit_run(self, train, batch_size, steps) -> FitRun:
         dist = current_distribution()
@@ -189,7 +147,12 @@ class Loop:
         weighted = train.sw is not None
         train_1 = self._train_fn(1, weighted)
         train_k = self._train_fn(plan.k, weighted) if plan.mode == "scan" else train_1
-        return FitRun(dist, traced, batcher, coupled, plan, depth, step_key(next_seed()), fixed, train_1, train_k, steps)
+        lean = None
+        if dist is None and not weighted and plan.mode != "scan" and not overrides_step(self, "train") and \
+                self._model_state.loss_scale is None:
+            lean = self._lean_train_fn(random)
+        return FitRun(dist, traced, batcher, coupled, plan, depth, step_key(next_seed()), fixed, train_1, train_k,
+                      lean, self._metric_fns("train"), steps)
 
     def _execution_plan(self, k: int, graph, batch_bytes: int, prefetch: int) -> plan_mod.ExecutionPlan:
         """``plan.execution_plan`` for this model's ``compile(execution=...)``."""
@@ -199,112 +162,6 @@ class Loop:
         shards = dist.num_model_replicas if dist is not None else 1
         return data_mod.Batcher(data.xs, data.ys, data.sw, data_mod.padded_rows(batch_size, shards),
                                 put=self._mask_put(dist))
-
-    def _train_epoch(self, run: FitRun, cblist, n: int, batch_size: int, shuffle: bool):
-        """One epoch of steps; returns the metric state."""
-        self._weights(run.traced, run.dist)       # validation or a callback may have rebound the state
-        ms = self._metric_fns("train").init()
-        if run.cursor is not None:
-            batches = run.cursor.next_epoch(numpy_rng())
-        else:
-            order = numpy_rng().permutation(n) if shuffle else None
-            batches = list(data_mod.batch_slices(n, batch_size, order))
-        if run.plan.mode != "scan" and run.depth == 0:
-            return self._tight_epoch(run, batches, ms, cblist)
-        units = plan_mod.units(batches, run.plan.k, run.plan.mode == "scan", run.coupled, batch_size, n)
-        feed = data_mod.Prefetcher(units, lambda u: self._produce(run, u), run.depth) if run.depth > 0 else \
-            ((u, self._produce(run, u)) for u in units)
-        try:
-            return self._callback_epoch(run, cblist, feed, ms, len(batches))
-        finally:
-            if run.depth > 0:
-                feed.close()
-
-    def _tight_epoch(self, run: FitRun, batches, ms, cblist):
-        """The common case, kept tight: one dispatch per batch, and the batch hooks if anyone listens
-        (every ``k`` steps with ``steps_per_execution=k``, Keras's indices). The compile collector is
-        entered once per epoch without hooks; with hooks (which may compile their own programs) only
-        around the first and the last step, the only ones whose batch shape can be new."""
-        store, lock, fn, dist, k = self._model_state, self._model_state.lock, run.train_1, run.dist, run.plan.k
-        batch_args, key, fixed = run.batcher.single_fn(not run.coupled), run.rng_key, run.fixed_step
-        begin = cblist.on_train_batch_begin if cblist.wants("on_train_batch_begin") else None
-        end = cblist.on_train_batch_end if cblist.wants("on_train_batch_end") else None
-        hooked, result, last = begin is not None or end is not None, self._metric_fns("train").result, len(batches) - 1
-        collect, rate = self._stats.collect("train"), _RateArg(self, dist)
-        lr, scaled = rate.get(), store.loss_scale is not None
-        with _NULL if hooked else collect:
-            for b, idx in enumerate(batches):
-                if begin is not None and b % k == 0:
-                    begin(b, {})
-                args = batch_args(idx)
-                if dist is not None:
-                    args = self._place(args, dist)
-                step0 = np.int32(run.step_count) if fixed is None else fixed
-                if hooked:
-                    lr = rate.get()
-                with lock, collect if hooked and (b == 0 or b == last) else _NULL:
-                    store.busy = True
-                    if scaled:
-                        p, st, opt, ms, store.loss_scale = fn(store.trainable, store.frozen, store.state,
-                                                              store.optimizer, ms, *args, key, step0, lr,
-                                                              store.loss_scale)
-                    else:
-                        p, st, opt, ms = fn(store.trainable, store.frozen, store.state, store.optimizer, ms,
-                                            *args, key, step0, lr)
-                    store.trainable, store.state, store.optimizer = p, st, opt      # store.commit, inlined
-                    store.version += 1
-                    store.busy = False
-                if _PENDING["pending"] is not None:
-                    raise_pending()
-                run.step_count += 1
-                if end is not None and (b % k == k - 1 or b == last):
-                    end(b - b % k + k - 1, LazyLogs(result, ms))
-                if self.stop_training:
-                    break
-        return ms
-
-    def _callback_epoch(self, run: FitRun, cblist, feed, ms, total: int):
-        """Steps with batch callbacks (or scanned groups, or prefetched batches)."""
-        want_begin, want_end = cblist.wants("on_train_batch_begin"), cblist.wants("on_train_batch_end")
-        result, b, since, start, k = self._metric_fns("train").result, 0, 0, 0, run.plan.k
-        for (kind, group), args in feed:
-            if since == 0:
-                start = b
-                if want_begin:
-                    cblist.on_train_batch_begin(b, {})
-            ms = self._dispatch(run.train_k if kind == "scan" else run.train_1, run, args, ms)
-            run.step_count += len(group)
-            b += len(group)
-            since += len(group)
-            if since >= k or b >= total:
-                since = 0
-                if want_end:         # Keras's index: the group's last step, as if the group were full
-                    cblist.on_train_batch_end(start + k - 1, LazyLogs(result, ms))
-            if self.stop_training:
-                break
-        return ms
-
-    def _dispatch(self, fn, run: FitRun, args, ms):
-        """One train-step dispatch, committed to the model state (SIGINT waits for the commit)."""
-        store = self._model_state
-        lr = self._lr_arg(run.dist)
-        step0 = np.int32(run.step_count) if run.fixed_step is None else run.fixed_step
-        with self._stats.collect("train"), store.lock:
-            store.busy = True
-            out = fn(store.trainable, store.frozen, store.state, store.optimizer, ms, *args, run.rng_key, step0, lr,
-                     *(() if store.loss_scale is None else (store.loss_scale,)))
-            if store.loss_scale is not None:
-                store.loss_scale = out[4]
-            store.commit(out[0], out[1], out[2])
-            store.busy = False
-        raise_pending()
-        return out[3]
-
-    def _produce(self, run: FitRun, unit):
-        kind, group = unit
-        args = run.batcher.stacked(group, run.plan.k) if kind == "scan" else \
-            run.batcher.single(group[0], pad=not run.coupled)
-        return self._place(args, run.dist, stacked=kind == "scan", threaded=run.depth > 0)
 
     def _lr_arg(self, dist=None):
         """The learning rate argument: a device scalar, put again only when the rate changes."""
@@ -368,40 +225,6 @@ class Loop:
             lines.append(f"steps_per_execution={self.steps_per_execution}: {plan.mode} of {plan.k} ({plan.reason})")
         for line in lines:
             print_msg(line)
-
-
-class _RateArg:
-    """The learning-rate argument of the step, looked up again only when the optimizer's rate object
-    changed (a callback may set it between steps)."""
-
-    __slots__ = ("model", "dist", "source", "value")
-
-    def __init__(self, model, dist):
-        self.model, self.dist, self.source, self.value = model, dist, _UNSET, None
-
-    def get(self):
-        source = getattr(self.model.optimizer, "_learning_rate", _UNSET)
-        if source is not self.source or source is _UNSET:
-            self.source, self.value = source, self.model._lr_arg(self.dist)
-        return self.value
-
-
-_UNSET = object()
-
-
-class _Null:
-    """A reusable no-op context manager."""
-
-    __slots__ = ()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NULL = _Null()
 
 
 def _warn_ran_out():

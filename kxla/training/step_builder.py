@@ -55,7 +55,7 @@ class StepCache:
     """Every compiled piece of one model (cleared by ``compile`` and by layer changes)."""
 
     lowered: dict = field(default_factory=dict)     # (training, trainable flags) -> Lowered
-    train: dict = field(default_factory=dict)       # (k, distribution id) -> jitted train step
+    train: dict = field(default_factory=dict)       # (k, distribution id, custom+weighted) | ("lean", random)
     test: dict = field(default_factory=dict)        # distribution id -> jitted test step
     predict: dict = field(default_factory=dict)     # "list" | "single" -> jitted predict program
     predict_spec: tuple | None = None               # (feature shape, dtype, single program)
@@ -161,21 +161,24 @@ class StepBuilder:
             return self._cache.metrics[kind]
         if "builtin" not in self._cache.metrics:
             objs = self._metric_objects()
-            init = jax.jit(lambda: {k: m.init() for k, m in objs.items()})
-            result = jax.jit(lambda s: {k: m.result(s[k]) for k, m in objs.items()})
             order = list(objs)       # loss first, then metrics in compile order (jit sorts dict keys)
-            host = {}
+            init = jax.jit(lambda: {k: m.init() for k, m in objs.items()})
+            result = jax.jit(lambda s: tuple(objs[k].result(s[k]) for k in order))
+            placed = {}
 
             def init_metrics():
-                # compiled once; later epochs copy the host values to the device (no dispatch of a program)
-                if "v" not in host:
-                    host["v"] = jax.device_get(init())
+                # one dispatch of the (cached) init program: cheaper than putting host zeros on the device
                 dist = current_distribution()
-                return jax.device_put(host["v"], dist.replicated() if dist is not None else None)
+                if dist is None:
+                    return init()
+                fn = placed.get(id(dist))
+                if fn is None:
+                    fn = placed[id(dist)] = jax.jit(init, out_shardings=dist.replicated())
+                return fn()
 
             def fetch(state):
                 values = jax.device_get(result(state))
-                return {k: float(values[k]) if values[k].ndim == 0 else values[k] for k in order}
+                return {k: float(v) if v.ndim == 0 else v for k, v in zip(order, values)}
 
             self._cache.metrics["builtin"] = MetricFns(init_metrics, fetch)
         return self._cache.metrics["builtin"]
@@ -199,6 +202,27 @@ class StepBuilder:
             kw = {"out_shardings": self._step_out_shardings(dist)} if dist is not None and not custom else {}
             jitted = jax.jit(_steps(one_step, k), donate_argnums=(0, 2, 3, 4), **kw)
             self._cache.train[key] = custom_step.LogsStep(_steps(one_step, k), jitted, 4) if custom else jitted
+        return self._cache.train[key]
+
+    def _lean_train_fn(self, random: bool):
+        """The built-in train step for full batches without sample weights, on one device, without
+        loss scaling: ``step(p, fz, st, opt, ms, xs, ys, lr[, key, step0]) -> (p, st, opt, ms)``.
+
+        No weights and no mask (the loss is the plain batch mean, as Keras computes it without
+        sample weights), and no key for a graph that draws no random numbers: fewer arguments to
+        dispatch and fewer operations per step than ``_train_fn``'s padded, masked step.
+        """
+        key = ("lean", random)
+        if key not in self._cache.train:
+            one_step = self._builtin_train_step()
+            if random:
+                def step(p, fz, st, opt, ms, xs, ys, lr, key, step0):
+                    rng = jax.random.fold_in(jax.random.wrap_key_data(key), step0)
+                    return one_step(p, fz, st, opt, ms, xs, ys, None, None, rng, lr, None)[:4]
+            else:
+                def step(p, fz, st, opt, ms, xs, ys, lr):
+                    return one_step(p, fz, st, opt, ms, xs, ys, None, None, None, lr, None)[:4]
+            self._cache.train[key] = jax.jit(step, donate_argnums=(0, 2, 3, 4))
         return self._cache.train[key]
 
     def _builtin_train_step(self):

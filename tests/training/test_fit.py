@@ -139,7 +139,7 @@ def test_history_validation_and_verbosity(capsys):
     assert out[0] == "Epoch 1/2" and out[1].startswith("3/3 - ") and "/step - loss: " in out[1]
     model.fit(x, y, epochs=1, batch_size=16, verbose=1)
     bar = capsys.readouterr().out
-    assert "3/3 ━━━━━━━━━━━━━━━━━━━━" in bar and "- mae: " in bar
+    assert "\x1b[1m3/3\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m" in bar and "- mae: " in bar   # Keras's text
 
 
 def test_bad_input_errors_before_compiling():
