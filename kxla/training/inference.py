@@ -20,7 +20,8 @@ from ..ops.tracing import Variable
 from . import data as data_mod, validation
 from .epoch_iterator import EpochData, first_batches
 from .loop import LazyLogs
-from .step_builder import PredictHit, current_distribution, overrides_step
+from ..seeding import next_seed
+from .step_builder import PredictHit, current_distribution, overrides_step, step_key
 
 
 class Inference:
@@ -51,6 +52,7 @@ class Inference:
         traced = self._lowered(False).traced
         batch_losses = traced.n_losses - len(self._regularized_weights())   # add_loss terms count the padding
         store, pad = self._model_state, not overrides_step(self, "test") and batch_losses == 0
+        keys = _batch_keys(self, "test")
         ms = metric_fns.init()
         shards = dist.num_model_replicas if dist is not None else 1
         batcher = data_mod.Batcher(data.xs, data.ys, data.sw, data_mod.padded_rows(batch_size, shards),
@@ -68,7 +70,7 @@ class Inference:
             args = self._place(batcher.single(idx, pad=pad), dist)
             with collect, store.lock:
                 _, p, st = self._inference_weights(dist)
-                ms = eval_fn(p, st, ms, *args)
+                ms = eval_fn(p, st, ms, *args, *keys(b))
             if want_end and (b % k == k - 1 or b == last):
                 cblist.on_test_batch_end(b - b % k + k - 1, LazyLogs(metric_fns.result, ms))
         logs = metric_fns.result(ms)
@@ -118,9 +120,10 @@ class Inference:
         shards = dist.num_model_replicas if dist is not None else 1
         batcher = data_mod.Batcher(data.xs, None, None, data_mod.padded_rows(rows, shards))
         single = self._predict_single()
-        predict_fn = (lambda p, st, bx: [single(tuple(p.values()), tuple(st.values()), bx[0])]) \
+        predict_fn = (lambda p, st, bx, *key: [single(tuple(p.values()), tuple(st.values()), bx[0], *key)]) \
             if single is not None else self._predict_fn()
         collect, custom = self._stats.collect("predict"), overrides_step(self, "predict")
+        keys = _batch_keys(self, "predict")
         cblist.on_predict_begin({})
         want_begin, want_end = cblist.wants("on_predict_batch_begin"), cblist.wants("on_predict_batch_end")
         chunks, n = [], data.n
@@ -131,7 +134,7 @@ class Inference:
             bx = self._place(batcher.single(idx, pad=not custom)[0], dist)
             with collect, store.lock:
                 _, p, st = self._inference_weights(dist)
-                outs = predict_fn(p, st, bx)
+                outs = predict_fn(p, st, bx, *keys(b))
             chunks.append((outs, min(n - b * rows, rows)))
             if want_end and (b % k == k - 1 or b == last):
                 cblist.on_predict_batch_end(b - b % k + k - 1, {"outputs": outs})
@@ -177,19 +180,33 @@ class Inference:
             return None
         traced, p, st = self._inference_weights(None)
         pad = (lambda x: x) if n == rows else (lambda x: data_mod._fill(x, slice(0, n), rows))
+        keys = _batch_keys(self, "predict", per_call=True)
         if single is not None:
             pv, sv = tuple(p.values()), tuple(st.values())
 
             def run(x):
-                out = single(pv, sv, pad(x))
+                out = single(pv, sv, pad(x), *keys(0))
                 return lambda: np.asarray(out) if n == rows else np.asarray(out)[:n]
             return run
         predict_fn, treedef = self._predict_fn(), traced.out_treedef
 
         def run(x):
-            outs = predict_fn(p, st, [pad(x)])
+            outs = predict_fn(p, st, [pad(x)], *keys(0))
             return lambda: jax.tree_util.tree_unflatten(treedef, [np.asarray(o)[:n] for o in outs])
         return run
+
+
+def _batch_keys(model, kind: str, per_call: bool = False):
+    """``keys(batch) -> ()``, or ``(key, index)`` for a graph that draws random numbers outside
+    training: one key per evaluate / predict call from the seed state (``kxla.utils.set_random_seed``
+    makes it reproducible), folded with the batch index in the step. ``per_call``: a remembered runner
+    (predict's fast path) that draws a new key each time it runs."""
+    if overrides_step(model, kind) or not model._inference_draws():
+        return lambda b: ()
+    if per_call:
+        return lambda b: (step_key(next_seed()), np.int32(b))
+    key = step_key(next_seed())
+    return lambda b: (key, np.int32(b))
 
 
 def _bucket(n: int) -> int:

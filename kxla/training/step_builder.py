@@ -64,6 +64,7 @@ class StepCache:
     opt_init: dict = field(default_factory=dict)    # trainable names -> jitted optimizer.init
     lr: tuple | None = None                         # (rate, distribution, device scalar)
     inference: tuple | None = None                  # (version key, distribution, traced, p, st)
+    draws: bool | None = None                       # the inference graph draws random numbers
 
 
 def overrides_step(model, kind: str) -> bool:
@@ -78,6 +79,12 @@ def current_distribution():
 def step_key(seed: int):
     """The raw key data the train step takes: a plain uint32 array flattens in JAX's C++ dispatch."""
     return jax.random.key_data(jax.random.key(seed))
+
+
+def draw_key(key, index):
+    """The key of one evaluate / predict batch: the call's key (raw data, drawn from the seed state
+    once per call) folded with the batch index; None (no key) for graphs that draw nothing."""
+    return None if key is None else jax.random.fold_in(jax.random.wrap_key_data(key), index)
 
 
 def dist_id(dist):
@@ -273,8 +280,17 @@ class StepBuilder:
         return (p_sh, st_sh, opt_sh, repl) if not self._loss_scaling() else (p_sh, st_sh, opt_sh, repl, repl)
 
     # -- test and predict ---------------------------------------------------------------------
+    def _inference_draws(self) -> bool:
+        """Whether the inference graph draws random numbers (a layer drawing in ``call`` outside
+        training): its test and predict steps then take ``key, index`` (``draw_key``)."""
+        if self._cache.draws is None:
+            from ..ir import get_op
+            self._cache.draws = any(get_op(n.op).effect == "random" for n in self._lowered(False).graph.nodes)
+        return self._cache.draws
+
     def _eval_fn(self, weighted: bool = False):
-        """The jitted test step ``step(p, st, ms, xs, ys, sw, mask) -> ms`` (metric state donated)."""
+        """The jitted test step ``step(p, st, ms, xs, ys, sw, mask[, key, index]) -> ms`` (metric state
+        donated; ``key, index`` for a graph that draws random numbers, see ``draw_key``)."""
         dist = current_distribution()
         custom = overrides_step(self, "test")
         key = (dist_id(dist), custom and weighted)
@@ -287,8 +303,8 @@ class StepBuilder:
                 traced, fn, _ = self._lowered(False)
                 n_out = traced.n_outputs
 
-                def step(p, st, ms, xs, ys, sw, mask):
-                    outs, _ = fn(p, st, xs, rng=None, training=False)
+                def step(p, st, ms, xs, ys, sw, mask, key=None, index=None):
+                    outs, _ = fn(p, st, xs, rng=draw_key(key, index), training=False)
                     preds = outs[:n_out]
                     total, per_output = self._loss_terms(ys, preds, sw, mask)
                     for reg in outs[n_out:]:
@@ -301,7 +317,7 @@ class StepBuilder:
 
     def _predict_single(self):
         """For a single-input single-output model, the predict program on one array, called as
-        ``fn(tuple(p.values()), tuple(st.values()), x)``: tuples in, one array out are the cheapest
+        ``fn(tuple(p.values()), tuple(st.values()), x[, key, index])``: tuples in, one array out are the cheapest
         pytrees to flatten; None for other models (and for a custom ``predict_step``)."""
         if "single" not in self._cache.predict:
             traced, fn, _ = self._lowered(False)
@@ -310,13 +326,14 @@ class StepBuilder:
                     traced.out_treedef.num_leaves == 1 and not overrides_step(self, "predict"):
                 p_names = [v.ir_name for v in traced.variables if v.kind == "param"]
                 st_names = [v.ir_name for v in traced.variables if v.kind == "state"]
-                single = jax.jit(lambda pv, sv, x: fn(dict(zip(p_names, pv)), dict(zip(st_names, sv)), [x],
-                                                      rng=None, training=False)[0][0])
+                single = jax.jit(lambda pv, sv, x, key=None, index=None: fn(
+                    dict(zip(p_names, pv)), dict(zip(st_names, sv)), [x], rng=draw_key(key, index),
+                    training=False)[0][0])
             self._cache.predict["single"] = single
         return self._cache.predict["single"]
 
     def _predict_fn(self):
-        """The jitted predict step ``step(p, st, xs) -> list of outputs``."""
+        """The jitted predict step ``step(p, st, xs[, key, index]) -> list of outputs``."""
         if "list" not in self._cache.predict:
             if overrides_step(self, "predict"):
                 self._cache.predict["list"] = jax.jit(custom_step.predict_step_fn(self))
@@ -324,7 +341,8 @@ class StepBuilder:
                 traced, fn, _ = self._lowered(False)
                 n_out = traced.n_outputs
                 self._cache.predict["list"] = jax.jit(
-                    lambda p, st, xs: fn(p, st, xs, rng=None, training=False)[0][:n_out])
+                    lambda p, st, xs, key=None, index=None: fn(p, st, xs, rng=draw_key(key, index),
+                                                               training=False)[0][:n_out])
         return self._cache.predict["list"]
 
 
