@@ -22,7 +22,7 @@ from ...ops.tracing import KerasTensor, Variable
 from ... import activations
 from ..layer import InputSpec, Layer
 from .cells import GRUCell, LSTMCell, SimpleRNNCell
-from .rnn_scan import scan_cell
+from .rnn_scan import masked_step_output, scan_cell
 from .time_distributed import _serialize, deserialize_layer
 
 _FUSED = {SimpleRNNCell: ops.simple_rnn, LSTMCell: ops.lstm, GRUCell: ops.gru}
@@ -293,8 +293,8 @@ class RNN(Layer):
             new_flat = _flat(new if isinstance(new, (list, tuple)) else [new])[0]
             if mask is not None:
                 keep = ops.expand_dims(mask[:, t], -1)
+                fallback = self._masked_output(out, prev, jax.tree_util.tree_unflatten(treedef, flat))
                 new_flat = [ops.where(_expand(keep, n), n, o) for n, o in zip(new_flat, flat)]
-                fallback = _map(ops.zeros_like, out) if prev is None or self.zero_output_for_mask else prev
                 out = jax.tree_util.tree_map(lambda o, f: ops.where(_expand(keep, o), o, f), out, fallback,
                                              is_leaf=_is_leaf)
             flat, prev = new_flat, out
@@ -308,6 +308,18 @@ class RNN(Layer):
         else:
             output = outputs[-1]
         return output, jax.tree_util.tree_unflatten(treedef, flat)
+
+    def _masked_output(self, out, prev, prev_states):
+        """What a masked step outputs, as Keras's ``backend.rnn``: with ``unroll=True`` the previous output
+        (zeros at the first step); otherwise (its ``lax.scan`` path) zeros with ``zero_output_for_mask``,
+        else the previous first state (``states[-1][0]`` when states nest per cell). A nested output, which
+        Keras's scan path cannot mask, keeps the previous output (zeros first)."""
+        zeros = _map(ops.zeros_like, out)
+        if self.unroll or len(_flat(out)[0]) != 1:
+            return zeros if prev is None else prev
+        if self.zero_output_for_mask:
+            return zeros
+        return masked_step_output(self, out, prev_states)
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):

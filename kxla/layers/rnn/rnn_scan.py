@@ -92,18 +92,21 @@ def _masked(layer, keep, s_in, step_states, new_leaves, out_leaves):
         raise ValueError(f"Layer {layer.name!r}: a mask with a cell returning a nested output "
                          f"({len(out_leaves)} tensors) is not supported (Keras's scan keeps one previous output)")
     (out,) = out_leaves
-    if layer.zero_output_for_mask:
-        fallback = ops.zeros_like(out)
-    else:
-        first = step_states[0] if isinstance(step_states, (list, tuple)) else step_states
-        if isinstance(first, (list, tuple, dict)):
-            first = step_states[-1][0]
-        fallback = first
-        if tuple(fallback.shape[1:]) != tuple(out.shape[1:]):
-            raise ValueError(f"Layer {layer.name!r}: under a mask a masked step outputs the previous first "
-                             f"state (Keras's rule), of shape {fallback.shape}, but the cell's output has shape "
-                             f"{out.shape}; pass zero_output_for_mask=True")
+    fallback = ops.zeros_like(out) if layer.zero_output_for_mask else masked_step_output(layer, out, step_states)
     return new_leaves, [ops.where(_expand(keep, out), out, fallback)]
+
+
+def masked_step_output(layer, out, states):
+    """Keras's scan rule for a masked step's output: the previous first state (``states[-1][0]`` when the
+    states nest per cell), which must have the output's shape."""
+    first = states[0] if isinstance(states, (list, tuple)) else states
+    if isinstance(first, (list, tuple, dict)):
+        first = states[-1][0]
+    if tuple(first.shape[1:]) != tuple(out.shape[1:]):
+        raise ValueError(f"Layer {layer.name!r}: under a mask a masked step outputs the previous first state "
+                         f"(Keras's rule), of shape {tuple(first.shape)}, but the cell's output has shape "
+                         f"{tuple(out.shape)}; pass zero_output_for_mask=True")
+    return first
 
 
 def _reset_masks(cells):

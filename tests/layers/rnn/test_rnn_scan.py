@@ -96,11 +96,10 @@ def test_unknown_time_matches_known_time_and_keras(keras, return_sequences, go_b
     assert len(got) == len(expected) == 2
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
-    if not masked:      # the unrolled path (time known) agrees
-        known, kvars = trace(ours, [x], time_known=True)
-        assert not scan_nodes(known)
-        for g, k in zip(got, run(known, kvars, [x])):
-            np.testing.assert_allclose(g, k, rtol=1e-5, atol=1e-6)
+    known, kvars = trace(fn, arrays, time_known=True, timed=2)        # the unrolled path agrees (Keras's rule
+    assert not scan_nodes(known)                                       # for masked steps included)
+    for g, k in zip(got, run(known, kvars, arrays)):
+        np.testing.assert_allclose(g, k, rtol=1e-5, atol=1e-6)
 
 
 def test_initial_state_and_stacked_cells_unknown_time_equal_known_time():
