@@ -119,6 +119,7 @@ def _record(f, args, kwargs):
                                                   is_leaf=is_leaf)
         out = f(*p_args, **p_kwargs)
     record = CallRecord(f, args, kwargs)
+    record.attrs = {"remat": True}              # a function, not a layer or op: no Keras config form
     out_leaves, treedef = jax.tree_util.tree_flatten(out, is_leaf=is_leaf)
     record.outputs = [KerasTensor(t.type, history=(record, i)) for i, t in enumerate(out_leaves)]
     return jax.tree_util.tree_unflatten(treedef, record.outputs)

@@ -160,6 +160,8 @@ def test_remat_inside_a_layer_call_and_in_functional_construction():
     x = X[:, :4]
     want = np.tanh(1.21 * model.layers[1](x)) * 2.0
     np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="no Keras 3 config form; call it inside a layer"):
+        model.get_config()                     # the function between layers (Keras's remat fails there too)
 
 
 def test_eager_calls_of_layers_and_operations_checkpoint_under_grad():

@@ -128,6 +128,9 @@ def functional_config(model) -> dict:
     op_entries: list = []
     taken = {layer.name for layer in model._layers}
     for record in model._records:
+        if record.layer is None and record.op is None and (record.attrs or {}).get("remat"):
+            raise ValueError(f"Model {model.name!r}: a kxla.remat(...) call (or an Operation created in a "
+                             "RematScope) between layers has no Keras 3 config form; call it inside a layer's call()")
         if record.layer is None and record.op is None:      # a layer output's mask: Keras passes it implicitly
             for t in record.outputs:
                 history[id(t)] = None
