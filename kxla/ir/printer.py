@@ -13,11 +13,11 @@ A region attribute (a sub-graph, see ``kxla.ir.graph``) prints as a reference
 ``body=@body`` in the node's attributes and as a block under the node, indented,
 with its own value names (a region reads only its own inputs)::
 
-      %3, %4 = scan(%x, %2, %rnn.cell.kernel) {num_xs=1, num_carries=1, axis=1, reverse=false, body=@body} : ...
-        region @body(%x0: f32[?,5], %state0: f32[?,3], %rnn.cell.kernel: f32[5,3]) {
-          %0 = matmul(%x0, %rnn.cell.kernel) : f32[?,3]  // rnn/cell
-          return %0, %0
-        }
+    %3, %4 = scan(%x, %2, %rnn.cell.kernel) {num_xs=1, num_carries=1, axis=1, reverse=false, unroll=1, body=@body} : ...
+      region @body(%x0: f32[?,5], %state0: f32[?,3], %rnn.cell.kernel: f32[5,3]) {
+        %0 = matmul(%x0, %rnn.cell.kernel) : f32[?,3]  // rnn/cell
+        return %0, %0
+      }
 """
 from __future__ import annotations
 

@@ -3,8 +3,9 @@
 As in Keras's JAX backend these call ``jax.lax`` / ``jax.vmap`` /
 ``jax.custom_gradient``, so they work on arrays and inside a JAX function
 (``kxla.ops.jax_call``, ``model.as_jax()``). On kxla's symbolic tensors (a
-model being built) they raise a clear error: the IR has no control-flow
-nodes; wrap the computation with ``kxla.ops.jax_call(fn, *tensors)``.
+model being built) ``scan`` records one ``scan`` node whose body is ``f``
+traced once (``kxla.ops.region_scan``); the others raise a clear error: wrap
+the computation with ``kxla.ops.jax_call(fn, *tensors)``.
 """
 from __future__ import annotations
 
@@ -69,6 +70,10 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """Loop ``f(carry, x) -> (carry, y)`` over the leading axis of ``xs`` (``jax.lax.scan``)."""
     if not isinstance(unroll, bool) and (not isinstance(unroll, int) or unroll < 1):
         raise ValueError(f"`unroll` must be an positive integer or boolean. Received: unroll={unroll}")
+    leaves = jax.tree_util.tree_leaves((init, xs), is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
+    if any(isinstance(x, KerasTensor) for x in leaves):
+        from .region_scan import symbolic_scan
+        return symbolic_scan(f, init, xs, reverse=reverse, unroll=unroll)
     init, xs = _refuse_symbolic("scan", init, xs)
     return jax.lax.scan(f, init=init, xs=xs, length=length, reverse=reverse, unroll=unroll)
 

@@ -1,6 +1,6 @@
 """The ``scan`` op: a loop over one axis whose body is a traced sub-graph (a region), lowered to ``lax.scan``.
 
-    %c, %ys = scan(%xs, %c0, %w) {num_xs=1, num_carries=1, axis=1, reverse=false, body=@body} : ...
+    %c, %ys = scan(%xs, %c0, %w) {num_xs=1, num_carries=1, axis=1, reverse=false, unroll=1, body=@body} : ...
       region @body(%x_t: f32[?,5], %c: f32[?,3], %w: f32[5,3]) { ... return %c_new, %y_t }
 
 Operands, in order: ``num_xs`` sequences (scanned over ``axis``), ``num_carries``
@@ -12,6 +12,7 @@ the step outputs. The node's results are the final carries, then the step
 outputs stacked along ``axis`` (``ys[t]`` belongs to ``xs[t]`` also when
 ``reverse``, as in ``jax.lax.scan``).
 
+``unroll`` is ``jax.lax.scan``'s (steps per loop iteration; 0 unrolls fully).
 The lowering runs the body through the same graph evaluator as the rest of
 the graph (``LowerContext.run_region``), in the node's training mode, with the
 node's random key folded with the step index (a random draw in the body,
@@ -46,8 +47,9 @@ def _drop(t: TensorType, axis: int) -> TensorType:
 
 def _infer(types, attrs):
     body, n_xs, n_carries, axis = attrs["body"], attrs["num_xs"], attrs["num_carries"], attrs["axis"]
-    if n_xs < 1 or n_carries < 0 or axis < 0:
-        raise ValueError(f"scan needs num_xs >= 1, num_carries >= 0 and axis >= 0, got {n_xs}, {n_carries}, {axis}")
+    if n_xs < 1 or n_carries < 0 or axis < 0 or attrs["unroll"] < 0:
+        raise ValueError(f"scan needs num_xs >= 1, num_carries >= 0, axis >= 0 and unroll >= 0 (0: fully), got "
+                         f"{n_xs}, {n_carries}, {axis}, {attrs['unroll']}")
     if len(types) < n_xs + n_carries:
         raise ValueError(f"scan has {len(types)} operand(s), fewer than num_xs + num_carries = {n_xs + n_carries}")
     xs = types[:n_xs]
@@ -75,9 +77,9 @@ def _infer(types, attrs):
 
 @defop("scan", infer=_infer, layout="opaque", arity=None, effect="random",
        attrs={"num_xs": Attr("int"), "num_carries": Attr("int"), "axis": Attr("int", 0),
-              "reverse": Attr("bool", False), "body": Attr("region")},
+              "reverse": Attr("bool", False), "unroll": Attr("int", 1), "body": Attr("region")},
        doc="loop a region over an axis of sequences, carrying values (jax.lax.scan)")
-def _scan(ctx, *operands, num_xs, num_carries, axis, reverse, body):
+def _scan(ctx, *operands, num_xs, num_carries, axis, reverse, unroll, body):
     xs = tuple(jnp.moveaxis(x, axis, 0) for x in operands[:num_xs])
     carries = tuple(operands[num_xs:num_xs + num_carries])
     consts = list(operands[num_xs + num_carries:])
@@ -93,7 +95,7 @@ def _scan(ctx, *operands, num_xs, num_carries, axis, reverse, body):
         return new, tuple(outs[num_carries:])
 
     steps = jnp.arange(xs[0].shape[0], dtype=jnp.int32)
-    final, ys = lax.scan(step, carries, (steps, xs), reverse=reverse)
+    final, ys = lax.scan(step, carries, (steps, xs), reverse=reverse, unroll=True if unroll == 0 else unroll)
     return [*final, *(jnp.moveaxis(y, 0, axis) for y in ys)]
 
 
@@ -163,13 +165,72 @@ def _encloses(builder, region: RegionBuilder) -> bool:
 
 
 def record_scan(builder: Builder, body: Graph, xs: list, carries: list, captures: list, axis: int = 0,
-                reverse: bool = False) -> list:
+                reverse: bool = False, unroll: int = 1) -> list:
     """Record a ``scan`` node in ``builder``'s graph; returns its results (final carries, stacked ys)."""
     from ..ir import get_op
     operands = [x if isinstance(x, Value) else builder.value_of(x) for x in list(xs) + list(carries)]
     operands += list(captures)
     attrs = get_op("scan").normalize_attrs({"num_xs": len(xs), "num_carries": len(carries), "axis": axis,
-                                           "reverse": reverse, "body": body})
+                                           "reverse": reverse, "unroll": unroll, "body": body})
     types = get_op("scan").infer_types([v.type for v in operands], attrs)
     return [KerasTensor(v.type, value=v, builder=builder)
             for v in builder.add_node("scan", operands, attrs, types)]
+
+
+def _flat(tree):
+    return jax.tree_util.tree_flatten(tree, is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
+
+
+def symbolic_scan(f, init, xs, reverse=False, unroll=1):
+    """``keras.ops.scan`` on symbolic tensors: ``f(carry, x) -> (carry, y)`` traced once into a scan node.
+
+    In a graph being built (a Builder active) records the node; during functional construction records a
+    call that is replayed inside the model's builder (output types from a probe trace).
+    """
+    from .tracing import CallRecord, current_builder, tensor_leaves
+    if xs is None:
+        raise ValueError("ops.scan on symbolic tensors needs `xs` (the sequences to scan over); kxla cannot "
+                         "record a scan over `length` alone")
+    unroll = 0 if unroll is True else int(unroll)
+    builder = current_builder()
+    if builder is not None:
+        return _traced_scan(builder, f, init, xs, reverse, unroll)
+    leaves = tensor_leaves((init, xs))
+    with Builder("shape_probe") as probe:
+        mapping = {id(x): probe.input(x.type, f"in{i}") for i, x in enumerate(leaves)}
+        args = jax.tree_util.tree_map(lambda x: mapping.get(id(x), x), (init, xs),
+                                      is_leaf=lambda x: isinstance(x, (KerasTensor, Variable)))
+        out = _traced_scan(probe, f, args[0], args[1], reverse, unroll)
+    record = CallRecord(lambda init_, xs_: symbolic_scan(f, init_, xs_, reverse, unroll), [init, xs], {})
+    out_leaves, treedef = _flat(out)
+    record.outputs = [KerasTensor(t.type, history=(record, i)) for i, t in enumerate(out_leaves)]
+    return jax.tree_util.tree_unflatten(treedef, record.outputs)
+
+
+def _traced_scan(builder, f, init, xs, reverse, unroll):
+    init_leaves, init_tree = _flat(init)
+    xs_leaves, xs_tree = _flat(xs)
+    carries = [builder.value_of(c) for c in init_leaves]
+    seqs = [builder.value_of(x) for x in xs_leaves]
+    if any(v.type.rank < 1 for v in seqs):
+        raise ValueError("ops.scan: every leaf of `xs` needs a leading axis to scan over")
+    region = RegionBuilder(builder, "body", what="the function given to ops.scan")
+    with region:
+        x_in = [region.input(_drop(v.type, 0), f"x{i}") for i, v in enumerate(seqs)]
+        c_in = [region.input(v.type, f"carry{i}") for i, v in enumerate(carries)]
+        result = f(jax.tree_util.tree_unflatten(init_tree, c_in), jax.tree_util.tree_unflatten(xs_tree, x_in))
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise ValueError("ops.scan: `f` must return a pair (new carry, output)")
+        new_leaves, new_tree = _flat(result[0])
+        if new_tree != init_tree:
+            raise ValueError(f"ops.scan: `f` returned a carry of structure {new_tree}, but `init` has structure "
+                             f"{init_tree}; the carry keeps its structure")
+        y_leaves, y_tree = _flat(result[1])
+        body = region.finish(list(new_leaves) + list(y_leaves))
+    try:
+        results = record_scan(builder, body, seqs, carries, region.captures, axis=0, reverse=reverse,
+                              unroll=unroll)
+    except ValueError as e:
+        raise ValueError(f"ops.scan: {e}") from None
+    return (jax.tree_util.tree_unflatten(init_tree, results[:len(carries)]),
+            jax.tree_util.tree_unflatten(y_tree, results[len(carries):]))

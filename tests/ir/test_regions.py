@@ -8,7 +8,7 @@ from kxla.ir import Graph, ParseError, TensorType, Value, VerificationError, par
 from kxla.lowering import lower
 
 CUMSUM = """graph @cumsum(%x: f32[?,?,3], %c0: f32[?,3]) params(%w: f32[3] {init="ones"}) {
-  %0, %1 = scan(%x, %c0, %w) {num_xs=1, num_carries=1, axis=1, reverse=REVERSE, body=@body} : f32[?,3], f32[?,?,3]  // rnn
+  %0, %1 = scan(%x, %c0, %w) {num_xs=1, num_carries=1, axis=1, reverse=REVERSE, unroll=1, body=@body} : f32[?,3], f32[?,?,3]  // rnn
     region @body(%x0: f32[?,3], %state0: f32[?,3], %w: f32[3]) {
       %0 = multiply(%x0, %w) : f32[?,3]  // rnn/cell
       %1 = add(%state0, %0) : f32[?,3]  // rnn/cell
