@@ -16,7 +16,8 @@ outputs stacked along ``axis`` (``ys[t]`` belongs to ``xs[t]`` also when
 The lowering runs the body through the same graph evaluator as the rest of
 the graph (``LowerContext.run_region``), in the node's training mode, with the
 node's random key folded with the step index (a random draw in the body,
-dropout in a cell, differs from step to step). Passes treat the node as
+dropout in a cell, differs from step to step). Its cost (FLOPs, bytes) is the
+body's times the length (one step when the length is unknown). Passes treat the node as
 opaque: layout ``opaque``, no numpy reference, and ``effect="random"`` (it may
 draw), so CSE never merges two scans, constant folding never folds one,
 layout conversion stops at it, and the trainer feeds the graph a key. The
@@ -75,7 +76,28 @@ def _infer(types, attrs):
     return list(types[n_xs:n_xs + n_carries]) + ys
 
 
-@defop("scan", infer=_infer, layout="opaque", arity=None, effect="random",
+def _cost(in_types, out_types, attrs):
+    """The body's cost (its nodes' own rules) times the length; an unknown length counts one step. The body's
+    unknown dims take the batch size (the sequences' axis 0 when ``axis`` is not 0) in front, else 1."""
+    from ..ir import get_op
+    body, axis = attrs["body"], attrs["axis"]
+    length = in_types[0].shape[axis] or 1
+    batch = (in_types[0].shape[0] or 1) if axis != 0 else 1
+
+    def concrete(t):
+        return t.with_shape(tuple((batch if i == 0 else 1) if d is None else d for i, d in enumerate(t.shape)))
+
+    total = {"flops": 0, "bytes": 0}
+    for node in body.nodes:
+        rule = get_op(node.op).cost
+        if rule is not None:
+            cost = rule([concrete(v.type) for v in node.inputs], [concrete(r.type) for r in node.results],
+                        node.attrs)
+            total = {k: total[k] + int(cost.get(k, 0)) for k in total}
+    return {k: v * length for k, v in total.items()}
+
+
+@defop("scan", infer=_infer, layout="opaque", arity=None, effect="random", cost=_cost,
        attrs={"num_xs": Attr("int"), "num_carries": Attr("int"), "axis": Attr("int", 0),
               "reverse": Attr("bool", False), "unroll": Attr("int", 1), "body": Attr("region")},
        doc="loop a region over an axis of sequences, carrying values (jax.lax.scan)")

@@ -63,3 +63,20 @@ def test_scan_in_functional_construction_and_errors():
         ops.scan(lambda c, x: ((c, c), x), inp[0], inp)
     with pytest.raises(ValueError, match="carry 0 enters the region as i32\\[\\] but leaves it as f32\\[\\]"):
         ops.scan(lambda c, x: (c + 0.5, x), 0, inp)
+
+
+def test_cost_is_the_body_cost_times_the_length():
+    from kxla.debug.flops import node_cost
+    from kxla.ir import parse
+    text = """graph @g(%x: f32[?,LEN,3], %c: f32[?,4], %k: f32[3,4]) {
+  %0, %1 = scan(%x, %c, %k) {num_xs=1, num_carries=1, axis=1, reverse=false, unroll=1, body=@body} : f32[?,4], f32[?,LEN,4]
+    region @body(%x0: f32[?,3], %state0: f32[?,4], %k: f32[3,4]) {
+      %0 = matmul(%x0, %k) : f32[?,4]
+      %1 = add(%state0, %0) : f32[?,4]
+      return %1, %0
+    }
+  return %0
+}"""
+    per_step = 2 * 8 * 4 * 3 + 8 * 4                      # batch 8: matmul multiply-adds, then the add
+    assert node_cost(parse(text.replace("LEN", "5")).nodes[0], batch_size=8)["flops"] == 5 * per_step
+    assert node_cost(parse(text.replace("LEN", "?")).nodes[0], batch_size=8)["flops"] == per_step
