@@ -74,3 +74,7 @@ from .schedule_free_adamw import ScheduleFreeAdamW  # noqa: E402
 
 ALL_OPTIMIZERS.update({"muon": Muon, "schedulefreeadamw": ScheduleFreeAdamW})
 __all__ += ["Muon", "ScheduleFreeAdamW"]
+from .multi_optimizer import MultiOptimizer, OptimizerMap  # noqa: E402
+
+ALL_OPTIMIZERS["multioptimizer"] = MultiOptimizer
+__all__ += ["MultiOptimizer", "OptimizerMap"]

@@ -168,6 +168,17 @@ class Optimizer(StatefulOptimizerMixin):
             return jnp.asarray(lr(opt_state["iterations"]), jnp.float32)
         return jnp.asarray(lr, jnp.float32)
 
+    def step_rate_value(self):
+        """The host value of a train step's learning-rate argument (0.0 for a schedule, read in the step)."""
+        lr = self._learning_rate
+        return 0.0 if isinstance(lr, schedules.LearningRateSchedule) else float(lr)
+
+    def step_rate(self, opt_state, learning_rate):
+        """The rate ``update`` takes inside a step from its argument: the schedule's value, else the argument."""
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            return self.current_learning_rate(opt_state)
+        return learning_rate
+
     # ------------------------------------------------------------------ weight decay
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Exclude parameters whose name contains any of ``var_names`` (regex search) from weight decay.

@@ -138,6 +138,17 @@ class StatefulOptimizerMixin:
                 out.append(state[key])
         return out
 
+    def variable_values(self, opt_state: dict, names: list, learning_rate=None) -> list:
+        """``variables``-ordered values of a state whose slots are keyed by variable IR name (``names``:
+        those of the built variables, in order)."""
+        state = {k: ([v[n] for n in names] if isinstance(v, dict) else v) for k, v in opt_state.items()}
+        return self.list_from_state(state, learning_rate)
+
+    def state_from_values(self, values: list, names: list, like: dict) -> dict:
+        """Inverse of ``variable_values``, shaped like the state ``like`` (the learning-rate entry is dropped)."""
+        state, _ = self.state_from_list(list(values))
+        return {k: (dict(zip(names, state[k])) if isinstance(like.get(k), dict) else state[k]) for k in like}
+
     def _check_built(self, what):
         if not self.built:
             raise ValueError(f"To call `{what}`, {type(self).__name__} must be built (i.e. its variables "

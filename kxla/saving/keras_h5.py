@@ -136,14 +136,26 @@ def _optimizer_arrays(model) -> list | None:
         return arrays
     state = getattr(model, "_opt_state", None)
     if not isinstance(state, dict):
-        lr = opt.learning_rate
-        return [np.asarray(0, "int64")] + ([np.asarray(lr, "float32")] if isinstance(lr, (int, float)) else [])
+        return _unbuilt_arrays(opt)
+    if getattr(opt, "nested_state", False):        # MultiOptimizer: nested state, listed as its variables
+        names = [v.ir_name for v in opt._trainable_variables]
+        return [np.asarray(a) for a in opt.variable_values(state, names)]
     arrays = [np.asarray(state.get("iterations", 0), dtype="int64"),
               np.asarray(opt.current_learning_rate(state), dtype="float32")]
     for var in model.trainable_weights:
         for slot in opt.slot_names:
             arrays.append(np.asarray(state[slot][var.ir_name]))
     return arrays
+
+
+def _unbuilt_arrays(opt) -> list:
+    """Keras's variables of an unbuilt optimizer: ``iteration`` and a float ``learning_rate`` (a
+    MultiOptimizer: its own two, then each inner optimizer's)."""
+    if hasattr(opt, "optimizers"):
+        return [np.asarray(0, "int64"), np.asarray(0.0, "float32")] + \
+            [a for inner in opt.optimizers for a in _unbuilt_arrays(inner)]
+    lr = opt.learning_rate
+    return [np.asarray(0, "int64")] + ([np.asarray(lr, "float32")] if isinstance(lr, (int, float)) else [])
 
 
 def _bound(model, opt) -> bool:
@@ -250,7 +262,10 @@ def load_optimizer_variables(model, arrays: list) -> None:
             return
         have = len(opt.variables)
     else:
-        have = 1 + isinstance(opt.learning_rate, (int, float))       # Keras's unbuilt ``iteration``, ``lr``
+        have = len(_unbuilt_arrays(opt))                 # Keras's unbuilt ``iteration``, ``lr``
+        if len(arrays) == have and hasattr(opt, "optimizers"):        # MultiOptimizer: each inner rate
+            _set_unbuilt_rates(opt, arrays)
+            return
         if len(arrays) == have:
             if have == 2:
                 opt.learning_rate = float(arrays[1])
@@ -260,6 +275,15 @@ def load_optimizer_variables(model, arrays: list) -> None:
     import warnings
     warnings.warn(f"Skipping variable loading for optimizer '{opt.name}', because it has {have} variables "
                   f"whereas the saved optimizer has {len(arrays)} variables. ", stacklevel=3)
+
+
+def _set_unbuilt_rates(multi, arrays: list) -> None:
+    k = 2
+    for inner in multi.optimizers:
+        k += 1                                           # its ``iteration`` (0 before build)
+        if isinstance(inner.learning_rate, (int, float)):
+            inner.learning_rate = float(arrays[k])
+            k += 1
 
 
 def load_optimizer_h5(model, f, where: str) -> bool:
@@ -277,21 +301,29 @@ def restore_optimizer_arrays(model, arrays: list, where: str) -> bool:
     traced = model.trace(training=True)
     params, _, _ = model._split(traced)
     specs = {v.ir_name: jax.ShapeDtypeStruct(v.shape, v.dtype) for v in params}
+    opt.build(params)                              # (a MultiOptimizer's state depends on its routing)
     state = jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), jax.eval_shape(opt.init, specs))
     trainable = model.trainable_weights
-    if len(arrays) != 2 + len(trainable) * len(opt.slot_names):
+    nested = hasattr(opt, "bind_state_views")
+    if len(arrays) != (len(opt.variables) if nested else 2 + len(trainable) * len(opt.slot_names)):
         import warnings
         warnings.warn(f"{where}: the optimizer state ({len(arrays)} variables) does not fit this model and "
                       f"optimizer; the optimizer starts fresh", stacklevel=4)
         return False
-    state["iterations"] = np.asarray(arrays[0]).astype(np.asarray(state["iterations"]).dtype)
-    i = 2
-    for var in trainable:
-        for slot in opt.slot_names:
-            state[slot][var.ir_name] = arrays[i].astype(var.dtype)
-            i += 1
+    if nested:
+        state = jax.tree_util.tree_map(lambda a, ref: np.asarray(a).astype(ref.dtype),
+                                       opt.state_from_values(arrays, None, state), state)
+    else:
+        state["iterations"] = np.asarray(arrays[0]).astype(np.asarray(state["iterations"]).dtype)
+        i = 2
+        for var in trainable:
+            for slot in opt.slot_names:
+                state[slot][var.ir_name] = arrays[i].astype(var.dtype)
+                i += 1
     model._opt_state = jax.tree_util.tree_map(jnp.array, state)
     model._opt_keys = tuple(sorted(specs))
+    from ..training.state import bind_optimizer
+    bind_optimizer(model._model_state, opt, params)          # optimizer.variables show the restored state
     return True
 
 

@@ -153,6 +153,7 @@ def _restore_optimizer_state(model, section, name_map: dict, where: str) -> bool
     traced = model.trace(training=True)
     params, _, _ = model._split(traced)
     specs = {v.ir_name: jax.ShapeDtypeStruct(v.shape, v.dtype) for v in params}
+    model.optimizer.build(params)                 # (a MultiOptimizer's state depends on its routing)
     expected = jax.eval_shape(model.optimizer.init, specs)
     exp_leaves, exp_def = jax.tree_util.tree_flatten(expected)
     got_leaves, got_def = jax.tree_util.tree_flatten(tree)
@@ -163,6 +164,8 @@ def _restore_optimizer_state(model, section, name_map: dict, where: str) -> bool
         return False
     model._opt_state = jax.tree_util.tree_map(lambda a: jnp.array(a), tree)
     model._opt_keys = tuple(sorted(specs))
+    from ..training.state import bind_optimizer
+    bind_optimizer(model._model_state, model.optimizer, params)      # optimizer.variables show the restored state
     return True
 
 

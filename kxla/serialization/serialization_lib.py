@@ -195,7 +195,7 @@ def _builtin_table(module: str | None) -> dict:
     if "schedules" in module:
         return {n: c for n, c in vars(schedules).items() if isinstance(c, type)}
     if "optimizers" in module:
-        return {c.__name__: c for c in optimizers.ALL_OPTIMIZERS.values()}
+        return {**{c.__name__: c for c in optimizers.ALL_OPTIMIZERS.values()}, "OptimizerMap": optimizers.OptimizerMap}
     if "losses" in module:
         return {n: c for n, c in vars(losses).items() if isinstance(c, type) and issubclass(c, losses.Loss)}
     if "metrics" in module:

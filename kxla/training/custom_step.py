@@ -213,11 +213,9 @@ def _flat_logs(logs) -> dict:
 def optimizer_list(optimizer, opt: dict, names: list, lr) -> list:
     """The builder's optimizer state (slots keyed by IR name) as ``optimizer.variables``-ordered values
     (the learning-rate entry is the step's current rate)."""
-    state = {k: ([v[n] for n in names] if isinstance(v, dict) else v) for k, v in opt.items()}
-    return optimizer.list_from_state(state, lr)
+    return optimizer.variable_values(opt, names, lr)
 
 
 def optimizer_dict(optimizer, values: list, names: list, like: dict) -> dict:
     """Inverse of ``optimizer_list`` (the list's learning-rate entry is not state: it is dropped)."""
-    state, _ = optimizer.state_from_list(list(values))
-    return {k: (dict(zip(names, state[k])) if isinstance(like.get(k), dict) else state[k]) for k in like}
+    return optimizer.state_from_values(values, names, like)

@@ -165,11 +165,10 @@ class Loop(EpochLoop):
 
     def _lr_arg(self, dist=None):
         """The learning rate argument: a device scalar, put again only when the rate changes."""
-        lr = self.optimizer.learning_rate
-        lr = float(lr) if isinstance(lr, (int, float)) else 0.0
+        lr = self.optimizer.step_rate_value()        # a MultiOptimizer's: a tuple, one rate per inner optimizer
         cached = self._cache.lr
         if cached is None or cached[0] != lr or cached[1] is not dist:
-            cached = self._cache.lr = (lr, dist, jax.device_put(np.float32(lr),
+            cached = self._cache.lr = (lr, dist, jax.device_put(np.asarray(lr, np.float32),
                                                                dist.replicated() if dist is not None else None))
         return cached[2]
 

@@ -229,7 +229,11 @@ def bind_optimizer(store: ModelState, optimizer, trainable_variables) -> None:
     optimizer.build(trainable_variables)
     if [id(v) for v in getattr(optimizer, "_trainable_variables", [])] != [id(v) for v in trainable_variables]:
         return                       # built on other variables: leave its Variables alone
-    view = OptimizerView(store, optimizer, [v.ir_name for v in trainable_variables])
+    names = [v.ir_name for v in trainable_variables]
+    if hasattr(optimizer, "bind_state_views"):        # MultiOptimizer: a view per inner optimizer's state
+        optimizer.bind_state_views(store, names, OptimizerView)
+        return
+    view = OptimizerView(store, optimizer, names)
     for var in optimizer._variables:
         var._store = view
 
@@ -278,6 +282,7 @@ class StateOwner:
         store = self._model_state
         keys = tuple(sorted(p))
         if store.optimizer is None or store.opt_keys != keys:
+            self.optimizer.build(self._split(traced)[0])        # (a MultiOptimizer routes variables here)
             init = self._cache.opt_init.get(keys)
             if init is None:                                   # one program, not one per slot shape
                 init = self._cache.opt_init[keys] = jax.jit(self.optimizer.init)

@@ -236,7 +236,6 @@ class StepBuilder:
         traced, fn, _ = self._lowered(True)
         n_out = traced.n_outputs
         optimizer = self.optimizer
-        schedule = not isinstance(optimizer.learning_rate, (int, float))
         constraints = {v.ir_name: v.constraint for v in self._split(traced)[0] if v.constraint is not None}
 
         by_grad = gradient_state(self._lowered(True).graph)
@@ -259,8 +258,7 @@ class StepBuilder:
             new_st = {**new_st, **written}       # state updated with its gradient (float8 scales, histories)
             if scale is not None:
                 grads = jax.tree_util.tree_map(lambda g: g / scale.astype(g.dtype), grads)
-            new_p, new_opt = optimizer.update(grads, p, opt, optimizer.current_learning_rate(opt)
-                                              if schedule else lr)
+            new_p, new_opt = optimizer.update(grads, p, opt, optimizer.step_rate(opt, lr))
             for name, c in constraints.items():
                 new_p[name] = c(new_p[name])
             ms = self._update_metrics(ms, loss, per_output, ys, preds, sw, mask)
