@@ -45,9 +45,6 @@ class MultiOptimizer(Optimizer):
     """
 
     def __init__(self, optimizer_map, loss_scale_factor=None, name=None):
-        if not callable(optimizer_map):
-            raise TypeError("optimizer_map must be an OptimizerMap or a callable returning the optimizer of a "
-                            f"variable. Received: {optimizer_map}")
         self.name = name or "multi_optimizer"
         self.weight_decay = self.clipnorm = self.clipvalue = self.global_clipnorm = None
         self.ema_momentum, self.ema_overwrite_frequency = 0.99, None
@@ -103,6 +100,9 @@ class MultiOptimizer(Optimizer):
             return
         from .loss_scale_optimizer import LossScaleOptimizer
         variables = list(variables)
+        if not callable(self._optimizer_map):
+            raise TypeError("optimizer_map must be an OptimizerMap or a callable returning the optimizer of a "
+                            f"variable. Received: {self._optimizer_map}")
         route = []
         for var in variables:
             opt = self._optimizer_map(var)
@@ -350,11 +350,21 @@ class MultiOptimizer(Optimizer):
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "MultiOptimizer":
         config = dict(config)
-        config["optimizer_map"] = deserialize_entry(config["optimizer_map"], custom_objects)
+        entry = _without_inner_factor(config["optimizer_map"], config.get("loss_scale_factor"))
+        config["optimizer_map"] = deserialize_entry(entry, custom_objects)
         return cls(**config)
 
     def __repr__(self):
         return f"<MultiOptimizer name={self.name} optimizers={[o.name for o in self._inner_optimizers]}>"
+
+
+def _without_inner_factor(entry, factor):
+    """A config tree without the inner optimizers' ``loss_scale_factor`` where it is the MultiOptimizer's
+    (Keras writes its own factor into every inner optimizer; kxla keeps it on the MultiOptimizer only)."""
+    if isinstance(entry, dict):
+        return {k: _without_inner_factor(v, factor) for k, v in entry.items()
+                if not (k == "loss_scale_factor" and v == factor)}
+    return entry
 
 
 class _RateStore:

@@ -228,8 +228,13 @@ ALL_SCHEDULES = {cls.__name__: cls for cls in (
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:
-    """``{"class_name": ..., "config": {...}}`` (the shape Keras writes, minus module paths)."""
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    """``{"module", "class_name", "config", "registered_name"}``: the form Keras writes (an optimizer's
+    config holds it as its ``learning_rate``, so a saved model's config loads in Keras and in kxla)."""
+    from ..object_registration import registered_name
+    cls = type(schedule)
+    name = registered_name(cls)
+    module = "keras.optimizers.schedules" if cls.__module__.startswith("kxla.") and name is None else cls.__module__
+    return {"module": module, "class_name": cls.__name__, "config": schedule.get_config(), "registered_name": name}
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRateSchedule:
