@@ -22,6 +22,18 @@ def current_learning_rate(optimizer) -> float:
                     "cannot read or set it. Create the optimizer with a float learning_rate.")
 
 
+def inner_optimizers(optimizer) -> list:
+    """A MultiOptimizer's inner optimizers (Keras sets and logs each one's rate), else ``[optimizer]``."""
+    return list(optimizer.optimizers) if hasattr(optimizer, "optimizers") else [optimizer]
+
+
+def learning_rate_logs(optimizer) -> dict:
+    """``{"learning_rate": lr}``, or for a MultiOptimizer ``{"learning_rate_<inner name>": lr, ...}``."""
+    if not hasattr(optimizer, "optimizers"):
+        return {"learning_rate": current_learning_rate(optimizer)}
+    return {f"learning_rate_{opt.name}": current_learning_rate(opt) for opt in optimizer.optimizers}
+
+
 class LearningRateScheduler(Callback):
     """At the beginning of every epoch, ``optimizer.learning_rate = schedule(epoch, lr)``.
 
@@ -49,10 +61,13 @@ class LearningRateScheduler(Callback):
         return float(learning_rate)
 
     def on_epoch_begin(self, epoch, logs=None):
-        learning_rate = self._update_optimizer_lr(self.model.optimizer, epoch)
-        if self.verbose > 0:
-            print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
+        optimizer = self.model.optimizer
+        for opt in inner_optimizers(optimizer):
+            learning_rate = self._update_optimizer_lr(opt, epoch)
+            if self.verbose > 0:
+                what = "learning rate" if opt is optimizer else f"{opt.name} learning rate"
+                print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting {what} to {learning_rate}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            logs["learning_rate"] = current_learning_rate(self.model.optimizer)
+            logs.update(learning_rate_logs(self.model.optimizer))

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from ..console import print_msg
-from .learning_rate_scheduler import current_learning_rate
+from .learning_rate_scheduler import current_learning_rate, inner_optimizers, learning_rate_logs
 from .monitor_callback import MonitorCallback
 
 
@@ -57,7 +57,7 @@ class ReduceLROnPlateau(MonitorCallback):
         if self.monitor_op is None:
             self._set_monitor_op()
         logs = logs if logs is not None else {}
-        logs["learning_rate"] = current_learning_rate(self.model.optimizer)
+        logs.update(learning_rate_logs(self.model.optimizer))
         current = logs.get(self.monitor)
         if current is None:
             warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
@@ -76,15 +76,18 @@ class ReduceLROnPlateau(MonitorCallback):
                 self.wait = 0
 
     def _reduce_lr(self, epoch) -> bool:
-        optimizer = self.model.optimizer
-        old_lr = current_learning_rate(optimizer)
-        if old_lr <= np.float32(self.min_lr):
-            return False
-        new_lr = max(old_lr * self.factor, self.min_lr)
-        optimizer.learning_rate = new_lr
-        if self.verbose > 0:
-            print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
-        return True
+        optimizer, reduced = self.model.optimizer, False
+        for opt in inner_optimizers(optimizer):        # a MultiOptimizer: each inner rate, as Keras
+            old_lr = current_learning_rate(opt)
+            if old_lr <= np.float32(self.min_lr):
+                continue
+            new_lr = max(old_lr * self.factor, self.min_lr)
+            opt.learning_rate = new_lr
+            reduced = True
+            if self.verbose > 0:
+                name = "" if opt is optimizer else f" {opt.name}"
+                print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing{name} learning rate to {new_lr}.")
+        return reduced
 
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0

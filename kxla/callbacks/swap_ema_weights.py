@@ -12,12 +12,21 @@ import numpy as np
 from .callback import Callback
 
 
-def _ema_optimizer(model):
+def _ema_optimizers(model) -> list:
+    """The optimizers whose averages are swapped: the model's, or a MultiOptimizer's inner ones with EMA."""
     optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
-    if not hasattr(optimizer, "_model_variables_moving_average"):
-        raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
-                         f"Received: use_ema={getattr(optimizer, 'use_ema', False)}")
-    return optimizer
+    if hasattr(optimizer, "optimizers"):
+        chosen = [opt for opt in optimizer.optimizers if getattr(opt, "use_ema", False)]
+        if not chosen:
+            raise ValueError("SwapEMAWeights must be used when at least one inner optimizer has `use_ema=True` "
+                             "set. Received a MultiOptimizer with all inner optimizers having `use_ema=False`.")
+    else:
+        chosen = [optimizer]
+    for opt in chosen:
+        if not hasattr(opt, "_model_variables_moving_average"):
+            raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. "
+                             f"Received: use_ema={getattr(opt, 'use_ema', False)}")
+    return chosen
 
 
 class SwapEMAWeights(Callback):
@@ -27,16 +36,16 @@ class SwapEMAWeights(Callback):
         self._ema_weights_in_model = False
 
     def _swap_variables(self):
-        optimizer = _ema_optimizer(self.model)
-        for var, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
-            current = np.asarray(var.numpy())
-            var.assign(np.asarray(average.numpy()))
-            average.assign(current)
+        for optimizer in _ema_optimizers(self.model):
+            for var, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+                current = np.asarray(var.numpy())
+                var.assign(np.asarray(average.numpy()))
+                average.assign(current)
 
     def _finalize_ema_values(self):
-        optimizer = _ema_optimizer(self.model)
-        for var, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
-            average.assign(np.asarray(var.numpy()))
+        for optimizer in _ema_optimizers(self.model):
+            for var, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+                average.assign(np.asarray(var.numpy()))
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.swap_on_epoch and self._ema_weights_in_model:

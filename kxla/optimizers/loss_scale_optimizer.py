@@ -116,14 +116,64 @@ class LossScaleOptimizer(Optimizer):
         if self.built:
             return
         inner = self.inner_optimizer
+        if getattr(inner, "loss_scale_factor", None) is not None:     # Keras: the dynamic scale replaces it
+            inner.loss_scale_factor = None
         inner.build(variables)
         own = [self._new_var(value, name) for value, name in
                zip((np.int32(0), np.float32(0.0), np.int32(0), np.float32(self.initial_scale)), _OWN_NAMES)]
         self._trainable_variables, self._var_index = inner._trainable_variables, inner._var_index
-        self._layout = [("global", key, None) for key in _OWN] + list(inner._layout)
-        self._variables = own + list(inner._variables)
+        inner_layout = [("nested", None, None)] * len(inner.variables) if getattr(inner, "nested_state", False) \
+            else list(inner._layout)
+        self._layout = [("global", key, None) for key in _OWN] + inner_layout
+        self._variables = own + list(inner.variables)
         self._jitted_apply = None
         self.built = True
+
+    # the inner optimizer lists (and views) its own part of the state: a MultiOptimizer's is nested
+    @property
+    def nested_state(self) -> bool:
+        return getattr(self.inner_optimizer, "nested_state", False)
+
+    def state_from_list(self, values: list):
+        self._check_built("stateless_apply")
+        if len(values) != len(self._variables):
+            raise ValueError("Argument `optimizer_variables` must be a list of tensors corresponding 1:1 to "
+                             f"LossScaleOptimizer().variables. Received list with length {len(values)}, but "
+                             f"expected {len(self._variables)} variables.")
+        state, lr = self.inner_optimizer.state_from_list(list(values[4:]))
+        return {**state, **dict(zip(_OWN, values[:4]))}, lr
+
+    def list_from_state(self, state: dict, learning_rate=None) -> list:
+        inner = {k: v for k, v in state.items() if k not in _OWN}
+        return [state[k] for k in _OWN] + self.inner_optimizer.list_from_state(inner, learning_rate)
+
+    def variable_values(self, opt_state: dict, names: list, learning_rate=None) -> list:
+        inner = {k: v for k, v in opt_state.items() if k not in _OWN}
+        return [opt_state[k] for k in _OWN] + self.inner_optimizer.variable_values(inner, names, learning_rate)
+
+    def state_from_values(self, values: list, names: list, like: dict) -> dict:
+        inner = self.inner_optimizer.state_from_values(list(values[4:]), names,
+                                                       {k: v for k, v in like.items() if k not in _OWN})
+        return {**inner, **dict(zip(_OWN, values[:4]))}
+
+    def bind_state_views(self, store, names: list, make_view) -> None:
+        """The wrapper's own Variables view the store's scale state; the inner optimizer's view its part."""
+        own = make_view(store, self, names)
+        for var in self._variables[:4]:
+            var._store = own
+        inner = self.inner_optimizer
+        if hasattr(inner, "bind_state_views"):
+            inner.bind_state_views(store, names, make_view)
+            return
+        view = make_view(store, inner, names)
+        for var in inner._variables:
+            var._store = view
+
+    def step_rate_value(self):
+        return self.inner_optimizer.step_rate_value()
+
+    def step_rate(self, opt_state, learning_rate):
+        return self.inner_optimizer.step_rate(opt_state, learning_rate)
 
     @property
     def iterations(self):

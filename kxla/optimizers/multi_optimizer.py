@@ -57,6 +57,8 @@ class MultiOptimizer(Optimizer):
                 self._inner_optimizers.append(opt)
         self.loss_scale_factor = loss_scale_factor
 
+    nested_state = True         # (saving lists the state through ``variable_values`` / ``state_from_values``)
+
     # ------------------------------------------------------------------ Keras's attributes
     @property
     def optimizers(self) -> list:

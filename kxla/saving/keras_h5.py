@@ -304,7 +304,7 @@ def restore_optimizer_arrays(model, arrays: list, where: str) -> bool:
     opt.build(params)                              # (a MultiOptimizer's state depends on its routing)
     state = jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), jax.eval_shape(opt.init, specs))
     trainable = model.trainable_weights
-    nested = hasattr(opt, "bind_state_views")
+    nested = getattr(opt, "nested_state", False)
     if len(arrays) != (len(opt.variables) if nested else 2 + len(trainable) * len(opt.slot_names)):
         import warnings
         warnings.warn(f"{where}: the optimizer state ({len(arrays)} variables) does not fit this model and "
@@ -312,7 +312,7 @@ def restore_optimizer_arrays(model, arrays: list, where: str) -> bool:
         return False
     if nested:
         state = jax.tree_util.tree_map(lambda a, ref: np.asarray(a).astype(ref.dtype),
-                                       opt.state_from_values(arrays, None, state), state)
+                                       opt.state_from_values(arrays, [v.ir_name for v in params], state), state)
     else:
         state["iterations"] = np.asarray(arrays[0]).astype(np.asarray(state["iterations"]).dtype)
         i = 2

@@ -126,7 +126,7 @@ def _write_optimizer(f, model, arrays):
     names = [f"{opt.name}/iteration", f"{opt.name}/learning_rate"]
     for var in model.trainable_weights:
         names += [f"{opt.name}/{str(var.path).replace('/', '_')}_{slot}" for slot in opt.slot_names]
-    if hasattr(opt, "bind_state_views"):           # MultiOptimizer: its variables and each inner one's
+    if getattr(opt, "nested_state", False):        # MultiOptimizer: its variables and each inner one's
         names = [str(v.path) for v in opt.variables]
         names = [n if names.index(n) == i else f"{n}_{i}" for i, n in enumerate(names)]     # two inner "sgd"s
     g = f.create_group("optimizer_weights")

@@ -318,3 +318,57 @@ def test_loss_scale_factor_as_keras():
     np.testing.assert_allclose(w.numpy(), [[1.8]], rtol=1e-6)
     with pytest.raises(ValueError, match="loss_scale_factor"):
         optimizers.MultiOptimizer(sgd, loss_scale_factor=-1.0)
+
+
+def test_learning_rate_callbacks_set_each_inner_rate_as_keras(keras):
+    x, y = _data()
+    logs, rates = {}, {}
+    for model, mod, lib in zip(_models(keras), (kxla, keras), (optimizers, keras.optimizers)):
+        fast, slow = lib.SGD(0.1, name="fast"), lib.SGD(0.01, name="slow")
+        model.compile(lib.MultiOptimizer(lib.OptimizerMap(slow, {".*dense_1/.*": fast})), "mse")
+        callbacks = [mod.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5),
+                     mod.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=0, min_delta=10.0)]
+        logs[mod.__name__] = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                                       callbacks=callbacks).history
+        rates[mod.__name__] = [float(fast.learning_rate), float(slow.learning_rate)]
+    # two scheduler halvings, one plateau reduction (epoch 1 does not improve by min_delta)
+    assert rates["kxla"] == pytest.approx(rates["keras"]) and rates["keras"] == pytest.approx([0.1 / 8, 0.01 / 8])
+    assert set(logs["kxla"]) == set(logs["keras"]) == {"loss", "learning_rate_fast", "learning_rate_slow"}
+    for key in logs["keras"]:
+        np.testing.assert_allclose(logs["kxla"][key], logs["keras"][key], rtol=1e-5)
+
+
+def test_inside_loss_scale_optimizer_as_keras(keras):
+    def wrapped(lib):
+        multi = lib.MultiOptimizer(lib.OptimizerMap(lib.SGD(0.1, name="sgd"), {".*dense_1/.*": lib.Adam(0.01, name="adam")}),
+                                   loss_scale_factor=5.0, name="multi")
+        return lib.LossScaleOptimizer(multi, initial_scale=8.0, dynamic_growth_steps=2), multi
+    (kx, kx_multi), (ke, ke_multi) = wrapped(optimizers), wrapped(keras.optimizers)
+    kv, kev = _variables(keras)
+    kx.build(kv)
+    ke.build(kev)
+    assert kx_multi.loss_scale_factor is None and ke_multi.loss_scale_factor is None
+    assert [v.path for v in kx.variables] == [v.path for v in ke.variables]
+    a_t, a_o = [v.value for v in kv], [v.value for v in kx.variables]
+    b_t, b_o = [v.value for v in kev], [v.value for v in ke.variables]
+    for seed in range(1, 4):
+        grads = [jnp.asarray(g) * 8.0 for g in _values(seed)]
+        a_t, a_o = jax.jit(kx.stateless_apply)(a_o, grads, a_t)
+        b_t, b_o = ke.stateless_apply(b_o, grads, b_t)
+    _close(list(a_t) + list(a_o), list(b_t) + list(b_o))
+    assert float(kx.scale_loss(jnp.float32(2.0))) == float(ke.scale_loss(2.0)) == 16.0
+
+
+def test_ema_inner_optimizer_and_swap_ema_weights_as_keras(keras):
+    x, y = _data()
+    m, k = _models(keras)
+    hist = {}
+    for model, mod, lib in ((m, kxla, optimizers), (k, keras, keras.optimizers)):
+        ema = lib.SGD(0.1, use_ema=True, ema_momentum=0.9, name="ema")
+        model.compile(lib.MultiOptimizer(lib.OptimizerMap(lib.Adam(0.01, name="adam"), {".*dense_1/.*": ema}),
+                                         name="multi"), "mse")
+        hist[mod.__name__] = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                                       validation_data=(x[:16], y[:16]),
+                                       callbacks=[mod.callbacks.SwapEMAWeights()]).history
+    np.testing.assert_allclose(hist["kxla"]["val_loss"], hist["keras"]["val_loss"], rtol=1e-5)
+    _same_state(m, k)
