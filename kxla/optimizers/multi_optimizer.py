@@ -26,7 +26,7 @@ import numpy as np
 from ..ops.tracing import Variable
 from . import schedules
 from .base import Optimizer
-from .optimizer_map import OptimizerMap, deserialize_entry, serialize_entry
+from .optimizer_map import OptimizerMap, deserialize_entry, serialize_entry, without_inner_factor
 
 __all__ = ["MultiOptimizer", "OptimizerMap"]
 
@@ -352,21 +352,12 @@ class MultiOptimizer(Optimizer):
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> "MultiOptimizer":
         config = dict(config)
-        entry = _without_inner_factor(config["optimizer_map"], config.get("loss_scale_factor"))
+        entry = without_inner_factor(config["optimizer_map"], config.get("loss_scale_factor"))
         config["optimizer_map"] = deserialize_entry(entry, custom_objects)
         return cls(**config)
 
     def __repr__(self):
         return f"<MultiOptimizer name={self.name} optimizers={[o.name for o in self._inner_optimizers]}>"
-
-
-def _without_inner_factor(entry, factor):
-    """A config tree without the inner optimizers' ``loss_scale_factor`` where it is the MultiOptimizer's
-    (Keras writes its own factor into every inner optimizer; kxla keeps it on the MultiOptimizer only)."""
-    if isinstance(entry, dict):
-        return {k: _without_inner_factor(v, factor) for k, v in entry.items()
-                if not (k == "loss_scale_factor" and v == factor)}
-    return entry
 
 
 class _RateStore:

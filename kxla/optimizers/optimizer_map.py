@@ -20,7 +20,7 @@ from collections.abc import MutableMapping
 from ..object_registration import get_registered_object, registered_name
 from .base import Optimizer
 
-__all__ = ["OptimizerMap", "serialize_entry", "deserialize_entry"]
+__all__ = ["OptimizerMap", "serialize_entry", "deserialize_entry", "without_inner_factor"]
 
 
 class OptimizerMap(MutableMapping):
@@ -143,3 +143,12 @@ def deserialize_entry(config, custom_objects: dict | None = None):
         return cls.from_config(dict(config.get("config") or {}), custom_objects)
     from . import deserialize
     return deserialize({"class_name": class_name, "config": dict(config.get("config") or {})}, custom_objects)
+
+
+def without_inner_factor(entry, factor):
+    """A config tree without the inner optimizers' ``loss_scale_factor`` where it is the MultiOptimizer's
+    (Keras writes its own factor into every inner optimizer; kxla keeps it on the MultiOptimizer only)."""
+    if isinstance(entry, dict):
+        return {k: without_inner_factor(v, factor) for k, v in entry.items()
+                if not (k == "loss_scale_factor" and v == factor)}
+    return entry
