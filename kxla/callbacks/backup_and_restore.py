@@ -107,6 +107,8 @@ class BackupAndRestore(Callback):
         opt = getattr(self.model, "optimizer", None)
         if opt is not None and opt.variables:
             with h5py.File(self._weights_path, "a") as f:
+                if "optimizer/vars" in f:              # save_weights wrote them already (Keras's layout)
+                    del f["optimizer/vars"]
                 group = f.require_group("optimizer/vars")
                 group.attrs["name"] = opt.name
                 for i, var in enumerate(opt.variables):
