@@ -39,7 +39,7 @@ def test_beam_search_equals_keras(keras, case):
     assert decoded.dtype == np.int32 and scores.dtype == np.float32
 
 
-@pytest.mark.parametrize("case", _cases(default=(4,)))
+@pytest.mark.parametrize("case", _cases())
 def test_numpy_reference_matches_the_lowering(case):
     shape, width, top, mask_index, lengths = CASES[case]
     x, lengths = _inputs(shape, lengths, case)
