@@ -3,7 +3,7 @@
 ``ConvLSTMCell`` is one step: ``conv(x, kernel) + bias`` (the layer's
 strides, padding, dilation) plus ``conv(h, recurrent_kernel)`` (stride 1,
 "same"), split into the i, f, c, o gates along the channels. The layers are
-``RNN(ConvLSTMCell)``, unrolled over the (static) time axis; weights are
+``RNN(ConvLSTMCell)``, unrolled over a known time axis (one ``scan`` over an unknown one); weights are
 Keras's: kernel ``k... x in x 4*filters``, recurrent_kernel
 ``k... x filters x 4*filters``, bias ``(4*filters,)``.
 """

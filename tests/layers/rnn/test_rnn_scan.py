@@ -293,3 +293,21 @@ def test_bidirectional_stateful_and_mixed_precision_agree_with_known_time():
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert not np.allclose(results[0][2], results[0][3])   # the second call started from the carried states
+
+
+@pytest.mark.slow
+def test_conv_lstm_over_an_unknown_time_axis_equals_known_time():
+    x = RNG.normal(size=(2, 2, 4, 4, 1)).astype("float32")
+    layer = kxla.layers.ConvLSTM1D(2, 3, padding="same", return_sequences=True, dropout=0.3,
+                                   recurrent_dropout=0.3)
+    x = x[..., 0]
+    layer(x)
+    results = []
+    for known in (False, True):
+        graph, variables = trace(layer, [x], time_known=known)
+        assert len(scan_nodes(graph)) == (0 if known else 1)
+        results.append(run(graph, variables, [x])[0])
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-5)
+    graph, variables = trace(layer, [x], time_known=False, training=True)      # masks drawn before the loop
+    (out,) = run(graph, variables, [x], training=True)
+    assert out.shape == (2, 2, 4, 2) and np.all(np.isfinite(out))
