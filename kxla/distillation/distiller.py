@@ -18,9 +18,10 @@ jitted step, the student runs through the Distiller's graph (training mode of th
 ``training=True``, its state updates chained after the forward pass's. As in Keras, the student's
 ``add_loss`` terms and weight regularizers are not part of the distillation loss, and
 ``sample_weight`` is not used by the loss (only by ``weighted_metrics``). kxla's differences: the
-teacher and the student must not share weight paths (checked); ``evaluate`` does not write back the
-state updates of a student feature extractor run in training mode (Keras does); a student feature
-extractor drawing random numbers in ``evaluate`` uses a fixed key per batch.
+teacher and the student must not share weight paths (checked); ``evaluate`` with a student feature
+extractor that updates state in training mode (BatchNormalization) raises, since Keras's evaluate keeps
+those updates and kxla's does not write state back; a student feature extractor drawing random numbers
+in ``evaluate`` uses a fixed key per batch.
 """
 from __future__ import annotations
 
@@ -198,9 +199,24 @@ class Distiller(Model):
                 teacher_out = {"final_output": teacher_out}
             if self._student_feature_extractor is None:
                 return teacher_out, {"final_output": y_pred}
+            if not training:
+                self._check_evaluable()
             key = self._step_rng if self._step_rng is not None else jax.random.key(0)
             return teacher_out, _run(self._student_feature_extractor, values, x, True, jax.random.fold_in(key, 1))
         return self._loss_parts(y, y_pred, features), y_pred
+
+    def _check_evaluable(self):
+        """Keras's ``evaluate`` runs the student feature extractor in training mode and keeps its state
+        updates (BatchNormalization statistics) for the next batches; kxla's evaluate does not write
+        state back, so it refuses instead of giving other numbers."""
+        extractor = self._student_feature_extractor
+        if extractor._lowered(True).graph.updates:
+            raise ValueError(
+                "Distiller.evaluate (and fit's validation) with a FeatureDistillation on a student layer is not "
+                f"supported when the student updates state in training mode (the student {self.student.name!r} "
+                "has layers such as BatchNormalization): Keras runs the student's feature extractor with "
+                "training=True in evaluate and keeps those updates, which kxla's evaluate does not. Evaluate "
+                "the student itself (distiller.student.evaluate) or distill the final outputs.")
 
     def _update_metric_values(self, metric_values, loss, parts, x, y, y_pred, sample_weight):
         """Keras's metric update after a step: the loss tracker (weighted by the batch size), the
