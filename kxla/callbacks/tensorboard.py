@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from .callback import Callback
-from .learning_rate_scheduler import current_learning_rate
+from .learning_rate_scheduler import learning_rate_logs
 
 # Keras arguments kxla does not implement, accepted at their defaults so Keras code runs unchanged
 _UNSUPPORTED_DEFAULTS = {"write_images": False, "write_steps_per_second": False, "profile_batch": 0,
@@ -140,7 +140,7 @@ class TensorBoard(Callback):
         optimizer = getattr(self.model, "optimizer", None)
         if optimizer is not None and "learning_rate" not in train_logs:
             try:
-                train_logs["learning_rate"] = current_learning_rate(optimizer)
+                train_logs.update(learning_rate_logs(getattr(optimizer, "inner_optimizer", optimizer)))
             except (TypeError, ValueError):
                 pass                       # a LearningRateSchedule: no single rate to log
         if train_logs:

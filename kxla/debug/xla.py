@@ -113,12 +113,13 @@ def _step_and_args(model, mode, batch_size, x, y):
     traced = model.trace(training=True)
     params, frozen, state = model._split(traced)
     p, fz, st = _variables_specs(params), _variables_specs(frozen), _variables_specs(state)
+    model.optimizer.build(params)                  # (a MultiOptimizer's state depends on its routing)
     opt = model._opt_state if getattr(model, "_opt_state", None) is not None and \
         getattr(model, "_opt_keys", None) == tuple(sorted(p)) else jax.eval_shape(model.optimizer.init, p)
     ys = _target_specs(model, batch, model._lowered(False)[0], y)
     key = jax.eval_shape(lambda: jax.random.key_data(jax.random.key(0)))
-    return model._train_fn(1), (p, fz, st, opt, ms, xs, ys, None, mask, key, _spec((), "int32"),
-                                _spec((), "float32"))
+    lr = _spec(np.shape(model.optimizer.step_rate_value()), "float32")      # a MultiOptimizer's: one per inner
+    return model._train_fn(1), (p, fz, st, opt, ms, xs, ys, None, mask, key, _spec((), "int32"), lr)
 
 
 def lowered_text(model, stage: str = "stablehlo", mode: str = "predict", batch_size: int = 32, x=None,

@@ -375,3 +375,26 @@ def test_ema_inner_optimizer_and_swap_ema_weights_as_keras(keras):
                                        callbacks=[mod.callbacks.SwapEMAWeights()]).history
     np.testing.assert_allclose(hist["kxla"]["val_loss"], hist["keras"]["val_loss"], rtol=1e-5)
     _same_state(m, k)
+
+
+def test_tensorboard_logs_each_inner_rate(tmp_path):
+    fast, slow = optimizers.SGD(0.1, name="fast"), optimizers.SGD(0.01, name="slow")
+    model = kxla.Sequential([kxla.layers.Input((4,)), kxla.layers.Dense(1, name="dense_1")])
+    model.compile(optimizers.MultiOptimizer(optimizers.OptimizerMap(slow, {".*dense_1/kernel": fast})), "mse")
+    board, written = kxla.callbacks.TensorBoard(log_dir=str(tmp_path)), {}
+
+    class Writer:
+        def add_scalar(self, tag, value, step):
+            written[tag] = value
+    board.set_model(model)
+    board._writer = lambda name: Writer()
+    board._log_epoch_metrics(0, {"loss": 1.0})
+    assert written == pytest.approx({"epoch_loss": 1.0, "epoch_learning_rate_fast": 0.1,
+                                     "epoch_learning_rate_slow": 0.01})
+
+
+def test_train_step_inspection_before_fit():
+    model = kxla.Sequential([kxla.layers.Input((4,)), kxla.layers.Dense(3, name="dense_1"),
+                             kxla.layers.Dense(1, name="dense_2")])
+    model.compile(_multi(optimizers, "map"), "mse")
+    assert kxla.debug.xla.cost_analysis(model, mode="train", batch_size=4)["flops"] > 0
