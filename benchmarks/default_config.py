@@ -3,11 +3,13 @@
     python benchmarks/default_config.py --rounds 15 [--hidden 32 --batch 32] [--out FILE]
 
 Three contestants take turns epoch by epoch (order rotating): kxla ``fit(verbose=0)``; kxla
-``fit`` in the default user configuration (``verbose=1`` with stdout going to a file, plus a
-``ModelCheckpoint`` whose batch hook runs every step; the checkpoint write at epoch end is outside
-the timed span, which a Timer callback placed first measures); and the hand-written loop (numpy
+``fit`` in the default user configuration (``verbose=1`` with stdout going to a file: Keras's
+progress bar, redrawn every 0.05 s on any stream, plus an epoch-level ``ModelCheckpoint``; the
+checkpoint write at epoch end is outside the timed span, which a Timer callback placed first
+measures); and the hand-written loop (numpy
 batches sliced per step, one jitted value_and_grad + optax Adam step with donated state) on the
-mlp_small model (784-32-10, batch 32). Prints per-step wall milliseconds (min, median over epochs), per-step process CPU time (all
+mlp_small model (784-32-10, batch 32; ``--samples`` not a multiple of ``--batch`` times the
+padded, masked step of a ragged last batch). Prints per-step wall milliseconds (min, median over epochs), per-step process CPU time (all
 threads; blind to other processes' load, the steadier figure on a shared machine) and the ratios,
 and writes them to ``benchmarks/default_config.json`` (with the machine's load average).
 """

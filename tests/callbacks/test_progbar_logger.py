@@ -76,7 +76,7 @@ def _outputs(keras, monkeypatch, capsys, run, step=0.03, sync=True):
     return out
 
 
-@pytest.mark.parametrize("verbose,batch_size", [(1, 8), (2, 8), (1, 5)])
+@pytest.mark.parametrize("verbose,batch_size", [(1, 8), (2, 5)])
 def test_fit_text_equals_keras(keras, monkeypatch, capsys, verbose, batch_size):
     x, y = tiny_data(40)
     ours_keras, ours = _outputs(keras, monkeypatch, capsys, lambda m, tick: m.fit(

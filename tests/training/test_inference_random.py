@@ -29,9 +29,8 @@ def _model(**kwargs):
     return model
 
 
-@pytest.mark.parametrize("generator", [False, True])
-def test_predict_draws_per_batch_and_call_reproducibly(generator):
-    model = _model(seed=3 if generator else None, generator=generator)
+def test_predict_draws_per_batch_and_call_reproducibly():
+    model = _model(seed=3, generator=True)          # a SeedGenerator in call draws from the call's key
     x = np.zeros((64, 3), "float32")
     kxla.utils.set_random_seed(5)
     first = model.predict(x, batch_size=32, verbose=0)
