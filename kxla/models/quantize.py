@@ -3,7 +3,7 @@
 Layers are visited as Keras's ``_flatten_layers`` does (the model, then its
 layers depth first); ``filters`` (a regex, a list of them, or a callable)
 selects layers by name. A layer without a quantized form warns and stays as it
-is, as in Keras. Modes kxla cannot run (GPTQ, AWQ) raise
+is, as in Keras. GPTQ then calibrates (``quantize_gptq``). AWQ raises
 ``NotImplementedError`` before any layer changes; so does a layer Keras
 quantizes in a mode kxla cannot (``ReversibleEmbedding`` int4): an
 ``UnsupportedQuantization`` error, not a warning.
@@ -51,6 +51,11 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
                          f"Received: {type(filters)}")
     resolved = validate_and_resolve_config(mode, config)
     check_supported(resolved.mode, f"{type(model).__name__}.quantize")
+    if resolved.mode == "gptq":                 # what kxla cannot calibrate, before any layer changes
+        from ..layers.core.quantized import refuse_gptq
+        for layer in _flatten(model):
+            if should_quantize_layer(layer, filters) and len(_flatten(layer)) == 1:
+                refuse_gptq(layer, "gptq")
     changed = False
     for layer in _flatten(model):
         if not should_quantize_layer(layer, filters) or len(_flatten(layer)) != 1:
@@ -64,5 +69,11 @@ def quantize_model(model, mode=None, config=None, filters=None, **kwargs):
             warnings.warn(str(e), stacklevel=2)
         except AttributeError:
             pass
-    if changed:
+    if resolved.mode == "gptq":
+        from .quantize_gptq import gptq_quantize
+        try:
+            gptq_quantize(model, resolved, filters)
+        finally:
+            model._invalidate()
+    elif changed:
         model._invalidate()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from . import serial
 
 QUANTIZATION_MODES = ("int8", "float8", "int4", "gptq", "awq")
-SUPPORTED_MODES = ("int8", "int4", "float8")
+SUPPORTED_MODES = ("int8", "int4", "float8", "gptq")
 
 
 def _quantizers_table():
@@ -136,7 +136,8 @@ def _check_group_size(group_size, whole="whole-tensor"):
 
 
 class GPTQConfig(QuantizationConfig):
-    """GPTQ settings (Keras's arguments and checks). kxla does not run GPTQ calibration."""
+    """GPTQ settings (Keras's arguments and checks): ``model.quantize("gptq", config=...)`` calibrates Dense
+    layers block by block (``kxla.models.quantize_gptq``)."""
 
     def __init__(self, dataset, tokenizer, *, weight_bits=4, num_samples=128, per_channel=True,
                  sequence_length=512, hessian_damping=0.01, group_size=128, symmetric=False,
@@ -256,7 +257,7 @@ class UnsupportedQuantization(NotImplementedError):
 
 
 def check_supported(mode, where="quantize"):
-    """Raise ``NotImplementedError`` naming ``mode`` when kxla cannot run it (gptq, awq)."""
+    """Raise ``NotImplementedError`` naming ``mode`` when kxla cannot run it (awq)."""
     if mode in SUPPORTED_MODES:
         return
     what = {"gptq": "GPTQ calibration", "awq": "AWQ calibration"}.get(mode, f"quantization mode {mode!r}")

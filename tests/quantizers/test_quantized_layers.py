@@ -162,7 +162,7 @@ def test_int4_model_weights_files_both_ways(keras, tmp_path):
 def test_errors():
     model = kxla.Sequential([kxla.Input((4,)), kxla.layers.Dense(3), kxla.layers.Dropout(0.1)])
     weights = [w.numpy().copy() for w in model.weights]
-    for mode, config in (("gptq", q.GPTQConfig(None, None)), (None, q.AWQConfig(None, None))):
+    for mode, config in ((None, q.AWQConfig(None, None)),):
         with pytest.raises(NotImplementedError, match=(mode or "awq")):
             model.quantize(mode, config=config)
     assert all(np.array_equal(a, w.numpy()) for a, w in zip(weights, model.weights))     # nothing changed
@@ -178,8 +178,8 @@ def test_errors():
         model.quantize("int8")
     with pytest.raises(ValueError, match="already quantized"):
         model.layers[0].quantize("int8")
-    with pytest.raises(NotImplementedError, match="gptq"):
-        kxla.layers.Dense(3, dtype="gptq/4/128_from_float32").build((None, 4))
+    with pytest.raises(NotImplementedError, match="awq"):
+        kxla.layers.Dense(3, dtype="awq/4/128_from_float32").build((None, 4))
     bad = q.Int8QuantizationConfig(activation_quantizer=q.AbsMaxQuantizer(output_dtype="int16"))
     dense = kxla.layers.Dense(2)
     dense.build((None, 3))

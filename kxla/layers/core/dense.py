@@ -3,13 +3,14 @@
 ``quantize("int8" | "int4")`` makes the kernel int8 (or packed int4) with
 Keras's variables; the forward is then one ``quantized_dot`` op.
 ``quantize("float8")`` keeps the float kernel and adds Keras's float8 scales
-and amax histories (``quantized_float8``).
+and amax histories (``quantized_float8``); ``quantize("gptq")`` adds Keras's
+GPTQ variables, filled by the model's calibration (``quantized_gptq``).
 """
 from __future__ import annotations
 
 from ... import activations, constraints, initializers, ops, regularizers
 from ..layer import InputSpec, Layer
-from . import quantized, quantized_float8
+from . import quantized, quantized_float8, quantized_gptq
 
 
 class Dense(Layer):
@@ -39,7 +40,10 @@ class Dense(Layer):
             raise ValueError(f"the last dimension of the input to Dense must be known, got {input_shape}")
         if self.quantization_mode == "float8":
             quantized_float8.build_float8(self)          # Keras builds these before the kernel
-        if self.quantization_mode and self.quantization_mode != "float8":
+        if self.quantization_mode == "gptq":                # loaded: calibrated values come with it
+            quantized.check_buildable(self, "gptq")
+            quantized_gptq.build_gptq(self, (in_dim, self.units), self.quantization_config, calibrated=True)
+        elif self.quantization_mode and self.quantization_mode != "float8":
             self._quantized_build((in_dim, self.units), self.quantization_mode, self.quantization_config)
         else:
             self.kernel = self.add_weight(shape=(in_dim, self.units), initializer=self.kernel_initializer,
@@ -54,7 +58,9 @@ class Dense(Layer):
     def call(self, inputs):
         if self.quantization_mode == "float8":
             return self.activation(quantized_float8.float8_dot(self, inputs))
-        if self.quantization_mode:
+        if self.quantization_mode == "gptq":
+            x = quantized_gptq.gptq_matmul(self, inputs)
+        elif self.quantization_mode:
             x = quantized.quantized_dot(self, inputs, None, self.units)
         else:
             x = ops.matmul(inputs, self.kernel)
@@ -87,6 +93,9 @@ class Dense(Layer):
             quantized_float8.build_float8(self)
             return
         self.quantization_config = config
+        if mode == "gptq":                  # calibrated later by model.quantize (kxla.models.quantize_gptq)
+            quantized_gptq.build_gptq(self, tuple(self.kernel.shape), config, calibrated=False)
+            return
         float_kernel = self.kernel
         values, scale, zero = quantized.quantize_kernel(self, float_kernel.numpy(), mode, config, 0,
                                                         lambda s: s.squeeze(0))

@@ -24,7 +24,8 @@ SAVE_ORDER = {
     "kernel": {None: ["kernel", "bias"], "int8": ["kernel", "bias", "kernel_scale"],
                "int4": ["kernel", "bias", "kernel_scale", "kernel_zero", "g_idx"],
                "float8": ["kernel", "bias", "inputs_scale", "inputs_amax_history", "kernel_scale",
-                          "kernel_amax_history", "outputs_grad_scale", "outputs_grad_amax_history"]},
+                          "kernel_amax_history", "outputs_grad_scale", "outputs_grad_amax_history"],
+               "gptq": ["bias", "quantized_kernel", "kernel_scale", "kernel_zero", "g_idx"]},
     "embeddings": {None: ["embeddings"], "int8": ["embeddings", "embeddings_scale"],
                    "int4": ["embeddings", "embeddings_scale", "embeddings_zero", "g_idx"]},
 }
@@ -53,6 +54,7 @@ def quantize_layer(layer, mode, type_check, config):
         raise NotImplementedError(f"Layer {name} does not have a `quantize` method implemented.")
     check_supported(mode, f"{name}.quantize")
     input_quantizer_attrs(config.activation_quantizer)            # refuse what the op cannot run, up front
+    refuse_gptq(layer, mode)
     layer._quantize(mode, config, type_check)
     layer._is_quantized = True
     from ... import dtype_policies
@@ -176,6 +178,8 @@ def quantized_dot(layer, inputs, equation, unpacked_size, kernel_shape=None):
 def policy_after(layer, mode, config) -> str:
     """The policy name Keras gives a layer quantized to ``mode``."""
     name = mode
+    if mode == "gptq":
+        name = config.dtype_policy_string()
     if mode == "int4":
         block = int4_block_size(layer, config)
         name = f"int4/{-1 if block is None else block}"
@@ -190,8 +194,17 @@ def serialize_config(config):
 
 
 def check_buildable(layer, mode):
-    """Building under a quantized policy: only the modes kxla runs."""
+    """Building under a quantized policy: only the modes kxla runs (GPTQ: Dense only)."""
     check_supported(mode, f"{type(layer).__name__} with dtype policy {layer.dtype_policy.name!r}")
+    refuse_gptq(layer, mode)
+
+
+def refuse_gptq(layer, mode):
+    """kxla runs GPTQ for Dense layers only (Keras also calibrates EinsumDense, MultiHeadAttention's too)."""
+    from ...quantizers.config import UnsupportedQuantization
+    if mode == "gptq" and type(layer).__name__ in ("EinsumDense", "_Projection"):
+        raise UnsupportedQuantization(f"kxla runs GPTQ for Dense layers only, not {type(layer).__name__} "
+                                      f"{layer.name!r}")
 
 
 # -- Embedding ------------------------------------------------------------------------------------
