@@ -26,6 +26,7 @@ __all__ = ["model_entry", "model_from_entry", "sequential_config", "sequential_f
 
 
 def model_build_config(model):
+    """Keras's ``build_config`` of a model: its input shape(s), or None while they are unknown."""
     types = getattr(model, "_input_types", None)
     if not types:
         return None
@@ -78,6 +79,7 @@ def model_from_entry(cls, entry: dict, custom_objects=None, safe_mode=True, wher
 
 
 def sequential_config(model) -> dict:
+    """Keras 3's Sequential config: the layers' entries, an InputLayer entry first when the input is known."""
     from . import InputLayer
     entries = [serialize_layer_entry(l) for l in model._layers]
     has_input = any(isinstance(l, InputLayer) for l in model._layers)
