@@ -91,6 +91,8 @@ class EpochLoop:
                                             *args, *extra)
                     store.trainable, store.state, store.optimizer = p, st, opt      # store.commit, inlined
                     store.version += 1
+                    if store.lost:
+                        store.reclaim()
                     store.busy = False
                 if _PENDING["pending"] is not None:
                     raise_pending()

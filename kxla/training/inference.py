@@ -120,7 +120,7 @@ class Inference:
         shards = dist.num_model_replicas if dist is not None else 1
         batcher = data_mod.Batcher(data.xs, None, None, data_mod.padded_rows(rows, shards))
         single = self._predict_single()
-        predict_fn = (lambda p, st, bx, *key: [single(tuple(p.values()), tuple(st.values()), bx[0], *key)]) \
+        predict_fn = (lambda p, st, bx, *key: [single.fn(*single.weights(p, st), bx[0], *key)]) \
             if single is not None else self._predict_fn()
         collect, custom = self._stats.collect("predict"), overrides_step(self, "predict")
         keys = _batch_keys(self, "predict")
@@ -182,10 +182,10 @@ class Inference:
         pad = (lambda x: x) if n == rows else (lambda x: data_mod._fill(x, slice(0, n), rows))
         keys = _batch_keys(self, "predict", per_call=True)
         if single is not None:
-            pv, sv = tuple(p.values()), tuple(st.values())
+            pv, sv = single.weights(p, st)
 
             def run(x):
-                out = single(pv, sv, pad(x), *keys(0))
+                out = single.fn(pv, sv, pad(x), *keys(0))
                 return lambda: np.asarray(out) if n == rows else np.asarray(out)[:n]
             return run
         predict_fn, treedef = self._predict_fn(), traced.out_treedef

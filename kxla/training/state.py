@@ -46,6 +46,7 @@ class ModelState:
         self.busy = False                # a donating step is in flight (see interrupt_guard)
         self._where: dict = {}           # ir_name -> part name
         self._bound: dict = {}           # ir_name -> Variable viewing this store
+        self.lost: dict = {}             # ir_name -> Variable another model's store took (layers shared)
 
     # -- Variables view the store --------------------------------------------------------
     def read(self, var):
@@ -83,6 +84,7 @@ class ModelState:
                 for var in group:
                     self._where[var.ir_name] = part
                     self._bound[var.ir_name] = var
+                    self.lost.pop(var.ir_name, None)
                     var._store = self
             self.version += 1
 
@@ -93,7 +95,39 @@ class ModelState:
             if sharding is None or cur.sharding == sharding:
                 return cur
             return jax.device_put(cur, sharding)
-        return jax.device_put(var._array, sharding, may_alias=False)
+        other = var._store
+        if other is None:
+            return jax.device_put(var._array, sharding, may_alias=False)
+        value = other.read(var)          # a layer shared with another model: its current value, from there
+        other.give_up(var)
+        return jax.device_put(value, sharding, may_alias=False)
+
+    def give_up(self, var):
+        """Another model's store takes ``var`` (a layer both models share): stop owning it, and let this
+        model's caches see the change. A later step of this model takes it back (``reclaim``)."""
+        with self.lock:
+            name = var.ir_name
+            if self._bound.get(name) is var:
+                self.lost[name] = var
+                del self._bound[name]
+            self.version += 1
+        from ..ops.tracing import Variable
+        Variable.version += 1
+
+    def reclaim(self):
+        """After a step of this model, the Variables another store took view this one again (the
+        last model to write a shared weight holds it, as one Keras Variable would)."""
+        from ..ops.tracing import Variable
+        for name, var in list(self.lost.items()):
+            if name not in getattr(self, self._where.get(name, "state"), {}):
+                continue                 # no longer in this model's graph: it stays where it is
+            other = var._store
+            if other is not None and other is not self:
+                other.give_up(var)
+            var._store = self
+            self._bound[name] = var
+        self.lost.clear()
+        Variable.version += 1
 
     def _unbind(self, var):
         value = self.read(var)
@@ -117,6 +151,8 @@ class ModelState:
         self.state = state
         self.optimizer = optimizer
         self.version += 1
+        if self.lost:
+            self.reclaim()
 
     def inference(self):
         """``(params, state)`` dicts for the inference graph (all params, trainable or not)."""

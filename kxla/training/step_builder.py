@@ -40,6 +40,17 @@ class MetricFns(NamedTuple):
 
 
 @dataclass
+class SinglePredict(NamedTuple):
+    """The single-array predict program and the parameter / state names its weight tuples follow."""
+    fn: object
+    p_names: tuple
+    st_names: tuple
+
+    def weights(self, p: dict, st: dict) -> tuple:
+        """``(pv, sv)`` in the program's order (never the dicts' own order: frozen weights sort apart)."""
+        return tuple(p[n] for n in self.p_names), tuple(st[n] for n in self.st_names)
+
+
 class PredictHit:
     """predict()'s last call, remembered: the same call again costs a few comparisons and the program."""
 
@@ -314,19 +325,19 @@ class StepBuilder:
         return self._cache.test[key]
 
     def _predict_single(self):
-        """For a single-input single-output model, the predict program on one array, called as
-        ``fn(tuple(p.values()), tuple(st.values()), x[, key, index])``: tuples in, one array out are the cheapest
-        pytrees to flatten; None for other models (and for a custom ``predict_step``)."""
+        """For a single-input single-output model, the predict program on one array (a ``SinglePredict``:
+        ``single.fn(*single.weights(p, st), x[, key, index])`` — tuples in, one array out are the cheapest
+        pytrees to flatten); None for other models (and for a custom ``predict_step``)."""
         if "single" not in self._cache.predict:
             traced, fn, _ = self._lowered(False)
             single = None
             if len(traced.graph.inputs) == 1 and traced.n_outputs == 1 and \
                     traced.out_treedef.num_leaves == 1 and not overrides_step(self, "predict"):
-                p_names = [v.ir_name for v in traced.variables if v.kind == "param"]
-                st_names = [v.ir_name for v in traced.variables if v.kind == "state"]
-                single = jax.jit(lambda pv, sv, x, key=None, index=None: fn(
+                p_names = tuple(v.ir_name for v in traced.variables if v.kind == "param")
+                st_names = tuple(v.ir_name for v in traced.variables if v.kind == "state")
+                single = SinglePredict(jax.jit(lambda pv, sv, x, key=None, index=None: fn(
                     dict(zip(p_names, pv)), dict(zip(st_names, sv)), [x], rng=draw_key(key, index),
-                    training=False)[0][0])
+                    training=False)[0][0]), p_names, st_names)
             self._cache.predict["single"] = single
         return self._cache.predict["single"]
 
