@@ -39,7 +39,6 @@ class MetricFns(NamedTuple):
     result: Callable        # state -> {log name: float}, loss first
 
 
-@dataclass
 class SinglePredict(NamedTuple):
     """The single-array predict program and the parameter / state names its weight tuples follow."""
     fn: object
@@ -51,6 +50,7 @@ class SinglePredict(NamedTuple):
         return tuple(p[n] for n in self.p_names), tuple(st[n] for n in self.st_names)
 
 
+@dataclass
 class PredictHit:
     """predict()'s last call, remembered: the same call again costs a few comparisons and the program."""
 
