@@ -58,8 +58,13 @@ def collect(inputs: list, outputs) -> list:
     return order
 
 
-def replay(records: list, inputs: list, traced_inputs: list, outputs):
-    """Run ``records`` on ``traced_inputs`` (standing for ``inputs``); return traced ``outputs``."""
+def replay(records: list, inputs: list, traced_inputs: list, outputs, training=None):
+    """Run ``records`` on ``traced_inputs`` (standing for ``inputs``); return traced ``outputs``.
+
+    ``training`` (when not None) replaces the ``training`` argument each layer was called with, as
+    Keras 3's functional models do: ``fit`` trains a ``base(x, training=False)`` too (a BatchNormalization
+    in it runs in inference mode only while it is frozen), ``predict`` runs every layer in inference mode.
+    """
     env = {id(t): v for t, v in zip(inputs, traced_inputs)}
 
     def sub(tree):
@@ -68,6 +73,8 @@ def replay(records: list, inputs: list, traced_inputs: list, outputs):
 
     for record in records:
         args, kwargs = sub((record.args, record.kwargs))
+        if training is not None and getattr(record.layer, "_call_has_training", False):
+            kwargs = {**kwargs, "training": training}
         out = record.fn(*args, **kwargs)
         for placeholder, real in zip(record.outputs, tensor_leaves(out)):
             env[id(placeholder)] = real

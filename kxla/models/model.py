@@ -82,11 +82,11 @@ class Model(Trainer, Layer):
     def outputs(self):
         return functional.tensor_leaves(self._outputs) if self._functional else None
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=None):
         if not self._functional:
             raise TypeError(f"Model {type(self).__name__} must define call(inputs, training=False)")
         flat = functional.tensor_leaves(inputs)
-        return functional.replay(self._records, self._inputs_flat, flat, self._outputs)
+        return functional.replay(self._records, self._inputs_flat, flat, self._outputs, training=training)
 
     # -- layers ------------------------------------------------------------------
     @property
