@@ -177,94 +177,113 @@ def _apply_inputs(model, desc, where):
 
 def rebuild_model(desc: dict, custom_objects=None, where: str = "model"):
     """A new, built model from a description made by ``describe_model`` (weights freshly initialized)."""
-    from . import Model, Sequential
-    from .functional import tensor_leaves
     kind = fmt.field(desc, "kind", str, where)
     class_name = fmt.field(desc, "class_name", str, where)
-    name = fmt.field(desc, "name", str, where)
-    trainable = fmt.field(desc, "trainable", bool, where, default=True)
     builtins = builtin_layers()
     if class_name not in builtins and builtin_class(class_name) is not None:    # (kxla.distillation's ...)
         builtins = builtin_layers()
+    rebuild = {"sequential": _rebuild_sequential, "functional": _rebuild_functional,
+               "subclassed": _rebuild_subclassed}.get(kind)
+    if rebuild is None:
+        raise fmt.FormatError(f"{where}.kind: unknown model kind {kind!r}")
     try:
-        if kind == "sequential":
-            cls = lookup(class_name, "model class", custom_objects, builtins, base=Sequential)
-            model = cls(name=name, trainable=trainable)
-            for i, entry in enumerate(fmt.field(desc, "layers", list, where)):
-                model.add(build_layer(entry, custom_objects, f"{where}.layers[{i}]"), rebuild=False)
-            _apply_inputs(model, desc, where)
-            return model
-        if kind == "functional":
-            cls = lookup(class_name, "model class", custom_objects, builtins, base=Model)
-            layers = {}
-            for i, entry in enumerate(fmt.field(desc, "layers", list, where)):
-                layer = build_layer(entry, custom_objects, f"{where}.layers[{i}]")
-                if layer.name in layers:
-                    raise fmt.FormatError(f"{where}.layers[{i}]: duplicate layer name {layer.name!r}")
-                layers[layer.name] = layer
-            env = {}
-            for k, lname in enumerate(fmt.field(desc, "input_layers", list, where)):
-                layer = layers.get(fmt.expect(lname, str, f"{where}.input_layers[{k}]"))
-                if layer is None or not hasattr(layer, "output") or not hasattr(layer, "batch_shape"):
-                    raise fmt.FormatError(f"{where}.input_layers[{k}]: {lname!r} is not an input layer of the model")
-                env[("i", k)] = layer.output
-            for n, node in enumerate(fmt.field(desc, "nodes", list, where)):
-                w = f"{where}.nodes[{n}]"
-                args = _dec_tree(fmt.field(node, "args", (list, dict), w), env, f"{w}.args")
-                kwargs = _dec_tree(fmt.field(node, "kwargs", dict, w), env, f"{w}.kwargs")
-                if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
-                    raise fmt.FormatError(f"{w}: args must be a list and kwargs a map")
-                if "layer" in node:
-                    lname = fmt.field(node, "layer", str, w)
-                    if lname not in layers:
-                        raise fmt.FormatError(f"{w}: calls layer {lname!r}, which the file does not define")
-                    fn, label = layers[lname], f"layer {lname!r}"
-                    call = lambda fn=fn: fn(*args, **kwargs)      # noqa: E731
-                else:
-                    op = fmt.field(node, "op", str, w)
-                    attrs = fmt.field(node, "attrs", dict, w)
-                    from ..ir import has_op
-                    from ..ops.core import apply
-                    if not has_op(op):
-                        raise UnknownObjectError(f"Unknown op {op!r} in {w}: it is not registered (define it "
-                                                 "with kxla.ops.defop before loading)")
-                    label = f"op {op!r}"
-                    call = lambda op=op, attrs=attrs: apply(op, *args, **attrs)   # noqa: E731
-                try:
-                    out = call()
-                except (fmt.FormatError, UnknownObjectError):
-                    raise
-                except Exception as e:
-                    raise fmt.FormatError(f"{w}: calling {label} failed: {type(e).__name__}: {e}") from e
-                outs = tensor_leaves(out)
-                if len(outs) != fmt.field(node, "n_outputs", int, w):
-                    raise fmt.FormatError(f"{w}: {label} produced {len(outs)} outputs, the file says "
-                                          f"{node['n_outputs']}")
-                for j, t in enumerate(outs):
-                    env[("n", n, j)] = t
-            inputs = _dec_tree(desc.get("input_tree"), env, f"{where}.input_tree")
-            outputs = _dec_tree(desc.get("outputs"), env, f"{where}.outputs")
-            try:
-                model = cls(inputs=inputs, outputs=outputs, name=name, trainable=trainable)
-            except Exception as e:
-                raise fmt.FormatError(f"{where}: could not rebuild functional model {name!r}: "
-                                      f"{type(e).__name__}: {e}") from e
-            return model
-        if kind == "subclassed":
-            cls = lookup(class_name, "model class", custom_objects, builtins, base=Model)
-            config = fmt.field(desc, "config", dict, where)
-            try:
-                model = cls.from_config(dict(config))
-            except Exception as e:
-                raise fmt.FormatError(f"{where}: could not rebuild model {name!r} ({class_name}) from its "
-                                      f"config: {type(e).__name__}: {e}. A subclassed model needs get_config() "
-                                      "(and from_config() if its __init__ needs more)") from e
-            _apply_inputs(model, desc, where)
-            return model
+        return rebuild(desc, class_name, custom_objects, builtins, where)
     except (fmt.FormatError, UnknownObjectError):
         raise
     except RecursionError:
         raise fmt.FormatError(f"{where}: the model description is nested too deeply") from None
     except Exception as e:
         raise fmt.FormatError(f"{where}: could not rebuild the model: {type(e).__name__}: {e}") from e
-    raise fmt.FormatError(f"{where}.kind: unknown model kind {kind!r}")
+
+
+def _name_and_trainable(desc: dict, where: str) -> tuple:
+    return fmt.field(desc, "name", str, where), fmt.field(desc, "trainable", bool, where, default=True)
+
+
+def _rebuild_sequential(desc, class_name, custom_objects, builtins, where):
+    from . import Sequential
+    name, trainable = _name_and_trainable(desc, where)
+    cls = lookup(class_name, "model class", custom_objects, builtins, base=Sequential)
+    model = cls(name=name, trainable=trainable)
+    for i, entry in enumerate(fmt.field(desc, "layers", list, where)):
+        model.add(build_layer(entry, custom_objects, f"{where}.layers[{i}]"), rebuild=False)
+    _apply_inputs(model, desc, where)
+    return model
+
+
+def _rebuild_subclassed(desc, class_name, custom_objects, builtins, where):
+    from . import Model
+    name, _ = _name_and_trainable(desc, where)
+    cls = lookup(class_name, "model class", custom_objects, builtins, base=Model)
+    config = fmt.field(desc, "config", dict, where)
+    try:
+        model = cls.from_config(dict(config))
+    except Exception as e:
+        raise fmt.FormatError(f"{where}: could not rebuild model {name!r} ({class_name}) from its "
+                              f"config: {type(e).__name__}: {e}. A subclassed model needs get_config() "
+                              "(and from_config() if its __init__ needs more)") from e
+    _apply_inputs(model, desc, where)
+    return model
+
+
+def _rebuild_functional(desc, class_name, custom_objects, builtins, where):
+    from . import Model
+    name, trainable = _name_and_trainable(desc, where)
+    cls = lookup(class_name, "model class", custom_objects, builtins, base=Model)
+    layers = {}
+    for i, entry in enumerate(fmt.field(desc, "layers", list, where)):
+        layer = build_layer(entry, custom_objects, f"{where}.layers[{i}]")
+        if layer.name in layers:
+            raise fmt.FormatError(f"{where}.layers[{i}]: duplicate layer name {layer.name!r}")
+        layers[layer.name] = layer
+    env = {}
+    for k, lname in enumerate(fmt.field(desc, "input_layers", list, where)):
+        layer = layers.get(fmt.expect(lname, str, f"{where}.input_layers[{k}]"))
+        if layer is None or not hasattr(layer, "output") or not hasattr(layer, "batch_shape"):
+            raise fmt.FormatError(f"{where}.input_layers[{k}]: {lname!r} is not an input layer of the model")
+        env[("i", k)] = layer.output
+    for n, node in enumerate(fmt.field(desc, "nodes", list, where)):
+        _replay_node(node, n, layers, env, f"{where}.nodes[{n}]")
+    inputs = _dec_tree(desc.get("input_tree"), env, f"{where}.input_tree")
+    outputs = _dec_tree(desc.get("outputs"), env, f"{where}.outputs")
+    try:
+        return cls(inputs=inputs, outputs=outputs, name=name, trainable=trainable)
+    except Exception as e:
+        raise fmt.FormatError(f"{where}: could not rebuild functional model {name!r}: "
+                              f"{type(e).__name__}: {e}") from e
+
+
+def _replay_node(node: dict, n: int, layers: dict, env: dict, w: str) -> None:
+    """Call one described node (a layer or an op) on the tensors in ``env``; its outputs join ``env``."""
+    from .functional import tensor_leaves
+    args = _dec_tree(fmt.field(node, "args", (list, dict), w), env, f"{w}.args")
+    kwargs = _dec_tree(fmt.field(node, "kwargs", dict, w), env, f"{w}.kwargs")
+    if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
+        raise fmt.FormatError(f"{w}: args must be a list and kwargs a map")
+    if "layer" in node:
+        lname = fmt.field(node, "layer", str, w)
+        if lname not in layers:
+            raise fmt.FormatError(f"{w}: calls layer {lname!r}, which the file does not define")
+        fn, label = layers[lname], f"layer {lname!r}"
+        call = lambda: fn(*args, **kwargs)      # noqa: E731
+    else:
+        op = fmt.field(node, "op", str, w)
+        attrs = fmt.field(node, "attrs", dict, w)
+        from ..ir import has_op
+        from ..ops.core import apply
+        if not has_op(op):
+            raise UnknownObjectError(f"Unknown op {op!r} in {w}: it is not registered (define it "
+                                     "with kxla.ops.defop before loading)")
+        label = f"op {op!r}"
+        call = lambda: apply(op, *args, **attrs)   # noqa: E731
+    try:
+        out = call()
+    except (fmt.FormatError, UnknownObjectError):
+        raise
+    except Exception as e:
+        raise fmt.FormatError(f"{w}: calling {label} failed: {type(e).__name__}: {e}") from e
+    outs = tensor_leaves(out)
+    if len(outs) != fmt.field(node, "n_outputs", int, w):
+        raise fmt.FormatError(f"{w}: {label} produced {len(outs)} outputs, the file says {node['n_outputs']}")
+    for j, t in enumerate(outs):
+        env[("n", n, j)] = t
