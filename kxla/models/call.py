@@ -23,8 +23,11 @@ from ..ops.tracing import Variable
 class CallCache:
     """Per model and training mode: the jitted graph and the device weights it last used."""
 
-    def __init__(self, model, training: bool):
-        traced = model.trace(training)
+    def __init__(self, model, mode):
+        """``mode``: True, False, or None (model(x) without ``training`` on a functional model whose layers
+        keep a recorded ``training=True``: see ``Model._call_mode``)."""
+        traced = model.trace(mode)
+        training = bool(mode)
         self.traced = traced
         fn = lower(traced.graph)
         p_names = [v.ir_name for v in traced.variables if v.kind == "param"]
@@ -105,14 +108,14 @@ def _is_random(op: str) -> bool:
     return get_op(op).effect == "random"
 
 
-def call_on_arrays(model, x, training: bool):
-    """The model's outputs on array inputs (the structure ``call`` returns), as jax arrays."""
+def call_on_arrays(model, x, training):
+    """The model's outputs on array inputs (the structure ``call`` returns), as jax arrays. ``training``:
+    the trace mode (``Model._call_mode``)."""
     caches = model.__dict__.setdefault("_call_caches", {})
-    training = bool(training)
     cache = caches.get(training)
     if cache is None:                 # cleared by model._invalidate (layers added or popped)
         cache = caches[training] = CallCache(model, training)
-        if not training and cache.fast is not None and cache.tail:
+        if training == model._call_mode(None) and cache.fast is not None and cache.tail:
             model.__dict__["_fast_call"] = lean_call(cache)
     pv, sv = cache.weights()
     xs = x if cache.single else tuple(jax.tree_util.tree_leaves(x))

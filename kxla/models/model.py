@@ -61,6 +61,10 @@ class Model(Trainer, Layer):
         self._input_struct = inputs
         self._outputs = outputs
         self._records = functional.collect(flat_in, outputs)
+        # a layer called with training=True while the model was built keeps that flag in model(x) without
+        # a training argument (Keras's functional call passes training=None there): its own trace mode
+        self._records_training = any(r.layer is not None and r.kwargs.get("training") is True
+                                     for r in self._records)
         self._tracking = False
         from .keras_order import keras_layer_order
         layers = keras_layer_order(flat_in, outputs, self._records)     # Keras's order: weights line up
@@ -143,14 +147,20 @@ class Model(Trainer, Layer):
             raise ValueError(
                 f"Model {self.name!r} has not been built: its input shape is unknown. Call "
                 "model.build(input_shape), pass input_shape= to the first layer, or call fit/predict first.")
-        key = (bool(training), tuple(w.trainable for w in self.weights))
+        mode = self._call_mode(training)
+        key = (mode, tuple(w.trainable for w in self.weights))
         traced = self._traced.get(key)
         if traced is None:
-            traced = self._traced[key] = self._trace(bool(training))
+            traced = self._traced[key] = self._trace(mode)
         return traced
 
-    def _trace(self, training: bool) -> Traced:
-        with Builder(self.name, training=training) as b:
+    def _call_mode(self, training):
+        """The trace mode of ``model(x, training=training)``: None (each layer keeps the flag it was called
+        with, as Keras) for ``training=None`` on a functional model with a recorded ``training=True``."""
+        return None if training is None and self.__dict__.get("_records_training") else bool(training)
+
+    def _trace(self, training) -> Traced:
+        with Builder(self.name, training=bool(training)) as b:
             xs = [b.input(t, n) for t, n in zip(self._input_types, self._input_names)]
             if self._input_struct is None or not isinstance(self._input_struct, (list, tuple, dict)):
                 model_in = xs[0]
@@ -361,7 +371,7 @@ class Model(Trainer, Layer):
             if self._input_types is None:
                 self._ensure_input_types_from_data(jax.tree_util.tree_leaves(args[0]))
             try:
-                return model_call.call_on_arrays(self, args[0], bool(kwargs.get("training")))
+                return model_call.call_on_arrays(self, args[0], self._call_mode(kwargs.get("training")))
             except model_call.OtherShape:
                 pass          # another non-batch shape than traced: layer by layer, as Keras's eager call
         return Layer.__call__(self, *args, **kwargs)
@@ -374,7 +384,7 @@ class Model(Trainer, Layer):
             if out is not None:
                 return out
         if len(args) == 1 and (not kwargs or kwargs.keys() == {"training"}) and current_builder() is None:
-            return model_call.fast_call(self, args[0], bool(kwargs.get("training")))
+            return model_call.fast_call(self, args[0], self._call_mode(kwargs.get("training")))
         return None
 
     def _maybe_build(self, args):
