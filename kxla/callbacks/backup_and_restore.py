@@ -16,7 +16,7 @@ import shutil
 
 import numpy as np
 
-from .callback import Callback
+from .callback import Callback, save_due_after_batch
 
 
 class BackupAndRestore(Callback):
@@ -83,16 +83,7 @@ class BackupAndRestore(Callback):
             self._save_model()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        if batch <= self._last_batch_seen:         # a new epoch
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
+        if save_due_after_batch(self, batch):
             self._save_model()
 
     def _save_model(self):

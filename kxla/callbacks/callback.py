@@ -101,3 +101,19 @@ def _fanout(methods: list):
         for method in methods:
             method(*args)
     return call
+
+
+def save_due_after_batch(callback, batch: int) -> bool:
+    """Keras's batch counting of ``save_freq=<int>`` callbacks (ModelCheckpoint, BackupAndRestore): counts
+    the batches since the last save across epochs (a batch index not above the last seen starts a new
+    epoch) in ``callback._batches_seen_since_last_saving`` / ``_last_batch_seen``; True when one is due."""
+    if callback.save_freq == "epoch":
+        return False
+    last = callback._last_batch_seen
+    added = batch + 1 if last is None or batch <= last else batch - last
+    callback._batches_seen_since_last_saving += added
+    callback._last_batch_seen = batch
+    if callback._batches_seen_since_last_saving >= callback.save_freq:
+        callback._batches_seen_since_last_saving = 0
+        return True
+    return False

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from ..console import print_msg
+from .callback import save_due_after_batch
 from .monitor_callback import MonitorCallback
 
 
@@ -65,18 +66,7 @@ class ModelCheckpoint(MonitorCallback):
             self._save_model(epoch=epoch, batch=None, logs=logs)
 
     def _should_save_on_batch(self, batch) -> bool:
-        if self.save_freq == "epoch":
-            return False
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            added = batch + 1                  # a new epoch started
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return save_due_after_batch(self, batch)
 
     def _should_save_model(self, epoch, logs, filepath) -> bool:
         if not self.save_best_only:
